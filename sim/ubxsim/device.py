@@ -1,0 +1,51 @@
+"""The simulated module's state: command handlers, stores, URC output.
+
+Each command family lives in its own module with a `register(device)`
+function that builds its store, attaches it to the device and registers its
+handlers:
+
+    basic.register(dev)     V.250 and identification commands, +USECCHIP
+    filesystem.register(dev)  dev.fs: +UDWNFILE, +ULSTFILE, +UDELFILE, +URDFILE
+    usecmng.register(dev)   dev.credentials: +USECMNG
+    usecprf.register(dev)   dev.profiles: +USECPRF, +UUSECPRF
+
+The engine owns the wire (echo, framing, CMEE, prompts, pacing, faults);
+stores never touch bytes on the wire except through emit_urc().
+"""
+
+import os
+
+
+class Device:
+    def __init__(self, state_dir=None):
+        # None: state lives only in memory (lost when the process ends)
+        self.state_dir = state_dir
+        self.handlers = {}    # "+USECMNG" -> handler(device, kind, params)
+        self.controls = {}    # control-channel verb -> callable(**kwargs) -> JSON-able
+        self.restart_hooks = []  # called on a module restart (power cycle)
+        self.urc_sink = None  # set by the engine: callable(line: str)
+        self.echo = True
+        self.cmee = 0         # AT+CMEE: 0 plain ERROR, 1 numeric, 2 verbose
+
+    def register(self, name, handler):
+        self.handlers[name.upper()] = handler
+
+    def state_path(self, name):
+        """Directory for one store's persistent state, or None if in memory."""
+        if self.state_dir is None:
+            return None
+        path = os.path.join(self.state_dir, name)
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    def emit_urc(self, line):
+        """Send an unsolicited result code (without CRLF) when the engine can."""
+        if self.urc_sink is not None:
+            self.urc_sink(line)
+
+    def restart(self):
+        """A power cycle: volatile state goes, persistent state stays."""
+        self.echo = True
+        self.cmee = 0
+        for hook in self.restart_hooks:
+            hook()

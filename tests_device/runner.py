@@ -1,0 +1,43 @@
+"""Minimal test runner for MicroPython: runs every `test_*` function of the
+named modules and ends with the line `N passed, N failed`.
+
+    import runner; runner.main("test_at", "test_certs")
+
+A failing run raises SystemExit(1) after the summary, so that `micropython`
+and `mpremote run` exit non-zero.
+"""
+
+import sys
+
+
+def run_module(name, results):
+    mod = __import__(name)
+    for attr in sorted(dir(mod)):
+        if not attr.startswith("test_"):
+            continue
+        fn = getattr(mod, attr)
+        if not callable(fn):
+            continue
+        label = "%s.%s" % (name, attr)
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - report every failure
+            results[1] += 1
+            print("FAIL %s: %s: %s" % (label, type(exc).__name__, exc))
+            sys.print_exception(exc) if hasattr(sys, "print_exception") else None
+        else:
+            results[0] += 1
+            print("ok %s" % label)
+
+
+def main(*names):
+    results = [0, 0]
+    for name in names:
+        run_module(name, results)
+    print("%d passed, %d failed" % (results[0], results[1]))
+    if results[1] or not results[0]:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
