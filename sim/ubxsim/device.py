@@ -26,6 +26,9 @@ class Device:
         self.urc_sink = None  # set by the engine: callable(line: str)
         self.echo = True
         self.cmee = 0         # AT+CMEE: 0 plain ERROR, 1 numeric, 2 verbose
+        # set by a handler (AT+CFUN=16): the engine restarts the module once
+        # the command's final result code has been sent
+        self.restart_requested = False
 
     def register(self, name, handler):
         self.handlers[name.upper()] = handler
@@ -42,6 +45,10 @@ class Device:
         """Send an unsolicited result code (without CRLF) when the engine can."""
         if self.urc_sink is not None:
             self.urc_sink(line)
+
+    def request_restart(self):
+        """Restart after the current command has answered (module reset)."""
+        self.restart_requested = True
 
     def restart(self):
         """A power cycle: volatile state goes, persistent state stays."""

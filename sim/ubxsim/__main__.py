@@ -1,0 +1,72 @@
+"""Command line: python -m ubxsim --link PATH [--baud N] [--state DIR] ..."""
+
+import argparse
+import json
+import os
+import signal
+import sys
+
+from . import FAMILIES, build_device
+from .control import ControlServer
+from .engine import Engine
+from .faults import Faults, FaultSpecError
+from .link import PtyLink
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="ubxsim", description=__doc__)
+    parser.add_argument("--link", required=True, help="symlink to create to the pty slave")
+    parser.add_argument("--baud", type=int, default=115200, help="UART pacing, 0 = unpaced")
+    parser.add_argument("--state", help="directory for persistent state (default: memory)")
+    parser.add_argument("--guard-seconds", type=float, default=20.0,
+                        help="data-phase guard timer (the spec's 20 s)")
+    parser.add_argument("--control", help="unix socket for the JSON control channel")
+    parser.add_argument("--faults", help="fault spec as JSON (see ubxsim.faults)")
+    parser.add_argument("--boot-seconds", type=float, default=0.25,
+                        help="time a restart keeps the module deaf")
+    parser.add_argument("--families", default=",".join(FAMILIES),
+                        help="comma-separated command families to load")
+    parser.add_argument("--verbose", action="store_true", help="log events to stderr")
+    args = parser.parse_args(argv)
+    if args.baud < 0 or args.guard_seconds <= 0 or args.boot_seconds < 0:
+        parser.error("--baud, --guard-seconds and --boot-seconds must not be negative")
+    try:
+        args.faults = Faults(json.loads(args.faults) if args.faults else None)
+    except (ValueError, FaultSpecError) as exc:
+        parser.error("--faults: %s" % exc)
+    args.families = tuple(f for f in args.families.split(",") if f)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.state:
+        os.makedirs(args.state, exist_ok=True)
+    device = build_device(args.state, families=args.families)
+    log = (lambda msg: print("ubxsim: " + msg, file=sys.stderr, flush=True)) if args.verbose else None
+    link = PtyLink(args.link)
+    engine = Engine(device, link, baud=args.baud, guard_seconds=args.guard_seconds,
+                    faults=args.faults, boot_seconds=args.boot_seconds, log=log)
+    control = None
+
+    def on_signal(signum, frame):
+        engine.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        if args.control:
+            control = ControlServer(args.control, engine, device)
+            control.start()
+        engine.start()
+        print("ubxsim ready %s" % args.link, flush=True)
+        engine.run()
+    finally:
+        if control is not None:
+            control.close()
+        link.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The control channel: a unix socket taking one JSON object per line.
+
+Requests {"verb": ..., ...}; one reply line per request:
+{"ok": true, "result": ...} or {"ok": false, "error": "..."}.
+
+Verbs: "urc" {"line"} emit a URC; "restart" power-cycle the module;
+"guard" {"seconds"} set the data-phase guard timer; "faults" {"spec"} replace
+the fault spec (without "spec": report the active faults and how often each
+fired); "status"; plus every verb in device.controls, called with the other
+keys of the request as keyword arguments. Everything but "urc" runs on the
+engine thread, so it never races a command.
+"""
+
+import json
+import os
+import socket
+import threading
+
+
+class ControlServer:
+    def __init__(self, path, engine, device):
+        self.path = path
+        self.engine = engine
+        self.device = device
+        if os.path.exists(path):
+            os.unlink(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(4)
+        self._thread = threading.Thread(target=self._accept_loop, name="ubxsim-control",
+                                        daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def close(self):
+        try:
+            self.sock.close()
+        finally:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
+
+    def _accept_loop(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        with conn, conn.makefile("rwb") as stream:
+            for raw in stream:
+                if not raw.strip():
+                    continue
+                reply = self.handle_line(raw)
+                stream.write(json.dumps(reply).encode() + b"\n")
+                stream.flush()
+
+    def handle_line(self, raw):
+        try:
+            request = json.loads(raw)
+            if not isinstance(request, dict) or not isinstance(request.get("verb"), str):
+                raise ValueError("a request is an object with a string \"verb\"")
+            return {"ok": True, "result": self.dispatch(request)}
+        except Exception as exc:  # every failure is reported to the caller
+            return {"ok": False, "error": "%s: %s" % (type(exc).__name__, exc)}
+
+    def dispatch(self, request):
+        args = dict(request)
+        verb = args.pop("verb")
+        engine = self.engine
+        if verb == "urc":
+            line = args["line"]
+            if not isinstance(line, str) or "\r" in line or "\n" in line:
+                raise ValueError("line must be one line of text")
+            self.device.emit_urc(line)
+            return None
+        if verb == "restart":
+            return engine.call(engine.restart)
+        if verb == "guard":
+            seconds = float(args["seconds"])
+            if seconds <= 0:
+                raise ValueError("seconds must be positive")
+            return engine.call(lambda: setattr(engine, "guard_seconds", seconds))
+        if verb == "faults":
+            if "spec" not in args:
+                return engine.call(engine.faults.describe)
+            return engine.call(lambda: engine.faults.configure(args["spec"]))
+        if verb == "status":
+            return engine.call(engine.status)
+        control = self.device.controls.get(verb)
+        if control is None:
+            raise KeyError("unknown verb %r" % verb)
+        return engine.call(lambda: control(**args))
