@@ -18,7 +18,7 @@ class Profile:
     validation: int = 1            # op 0 (factory value 1)
     tls_version: int = 0           # op 1
     cipher_mode: str = CIPHER_LEGACY
-    legacy_cs: int = 0             # op 2, when cipher_mode is legacy
+    legacy_cs: int = 0             # op 2 <legacy_cs> as set (99/100 in iana/list mode)
     iana_suites: list = field(default_factory=list)  # [0xC02B, ...] for iana/list
     ca_name: str = ""              # op 3
     hostname: str = ""             # op 4
@@ -33,7 +33,7 @@ class Profile:
     pin_level: int = 0             # op 12
     sess_status: int = 0           # op 13 tag 0 (volatile)
     sess_type: int = 1             # op 13 tag 1 (volatile)
-    sess_data: dict = field(default_factory=dict)  # op 13 tag -> stored values (volatile)
+    sess_data: dict = field(default_factory=dict)  # op 13 tag 3 -> (base64 text, size) (volatile)
     ztp: int = 0                   # op 14
     alpn: str = ""                 # op 15
     database: int = 0              # op 16
