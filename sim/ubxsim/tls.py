@@ -1,0 +1,397 @@
+"""A real TLS client configured from a +USECPRF security profile.
+
+The module's TLS stack checks what the profile asks for and nothing more, so
+OpenSSL's own checks are narrowed to match:
+
+- validation level 0 verifies nothing; 1 builds a chain to the trusted CAs
+  with the validity dates ignored (X509_V_FLAG_NO_CHECK_TIME); 2 adds a host
+  name check against op 4; 3 also checks the dates. Any configured CA is a
+  trust anchor, root or not (X509_V_FLAG_PARTIAL_CHAIN), as on the module.
+- the host name (op 4) and the SNI (op 10) are independent settings, so the
+  host name is checked here after the handshake, not by OpenSSL; an empty SNI
+  sends no server_name extension.
+- with no CA name (op 3) every CA of the selected database (op 16) is trusted.
+- level 2/3 with an empty op 4 checks the name the application connects to.
+- pinning (op 12) is checked whenever a pinned certificate is named, at any
+  validation level.
+- TLS version 0 ("any") means TLS 1.2 only (spec note); 1.0 and 1.1 need
+  OpenSSL security level 0.
+- ZTP (op 14) and RoT-generated PSK (op 11) have no credentials behind them
+  here: a profile asking for them fails its handshake instead of silently
+  connecting without them.
+
+Python 3.11's ssl module has no PSK or session-export API; both are reached
+through libssl with ctypes on the SSL_CTX / SSL / SSL_SESSION pointers that
+the ssl objects wrap (layout checked at first use, see _Ffi).
+"""
+
+import base64
+import ctypes
+import os
+import shutil
+import socket
+import ssl
+import tempfile
+import warnings
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from . import ciphers
+from . import profile as prf
+from .x509info import key_pem_label
+
+# +USECMNG credential kinds
+KIND_CA, KIND_CC, KIND_PK, KIND_SC = 0, 1, 2, 3
+
+_VERSIONS = {
+    0: (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2),
+    1: (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1),
+    2: (ssl.TLSVersion.TLSv1_1, ssl.TLSVersion.TLSv1_1),
+    3: (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2),
+}
+
+_X509_V_FLAG_PARTIAL_CHAIN = 0x80000
+_X509_V_FLAG_NO_CHECK_TIME = 0x200000
+
+
+class TlsFailure(Exception):
+    """The secure connection could not be set up or was rejected."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# ---------------------------------------------------------------- libssl access
+
+class _Ffi:
+    """libssl entry points the ssl module does not expose.
+
+    The ssl objects of CPython 3.11 hold their OpenSSL pointer right after
+    PyObject_HEAD (SSLContext, SSLSession) or after one more pointer
+    (SSLSocket). The offsets are checked against libssl before use.
+    """
+
+    _HEAD = ctypes.sizeof(ctypes.c_ssize_t) + ctypes.sizeof(ctypes.c_void_p)
+    _PTR = ctypes.sizeof(ctypes.c_void_p)
+
+    def __init__(self):
+        lib = ctypes.CDLL("libssl.so.3")
+        vp, u, u64 = ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint64
+        self.PSK_CLIENT_CB = ctypes.CFUNCTYPE(
+            u, vp, ctypes.c_char_p, vp, u, vp, u)
+        self.PSK_SERVER_CB = ctypes.CFUNCTYPE(u, vp, ctypes.c_char_p, vp, u)
+        sigs = {
+            "SSL_CTX_get_options": (u64, [vp]),
+            "SSL_get_SSL_CTX": (vp, [vp]),
+            "SSL_CTX_set_psk_client_callback": (None, [vp, self.PSK_CLIENT_CB]),
+            "SSL_CTX_set_psk_server_callback": (None, [vp, self.PSK_SERVER_CB]),
+            "SSL_get_session": (vp, [vp]),
+            "SSL_set_session": (ctypes.c_int, [vp, vp]),
+            "SSL_SESSION_get_master_key": (ctypes.c_size_t, [vp, vp, ctypes.c_size_t]),
+            "i2d_SSL_SESSION": (ctypes.c_int, [vp, ctypes.POINTER(ctypes.c_char_p)]),
+            "d2i_SSL_SESSION": (vp, [vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long]),
+            "SSL_SESSION_free": (None, [vp]),
+        }
+        for name, (res, args) in sigs.items():
+            fn = getattr(lib, name)
+            fn.restype, fn.argtypes = res, args
+            setattr(self, name, fn)
+        probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if self.SSL_CTX_get_options(self.ctx_ptr(probe)) != int(probe.options):
+            raise RuntimeError("unexpected ssl.SSLContext layout")
+
+    def ctx_ptr(self, context):
+        return ctypes.c_void_p.from_address(id(context) + self._HEAD).value
+
+    def ssl_ptr(self, sslsock):
+        obj = sslsock._sslobj
+        ptr = ctypes.c_void_p.from_address(id(obj) + self._HEAD + self._PTR).value
+        if self.SSL_get_SSL_CTX(ptr) != self.ctx_ptr(sslsock.context):
+            raise RuntimeError("unexpected ssl.SSLSocket layout")
+        return ptr
+
+    def export_session(self, sslsock):
+        """(master_secret, DER session data) of the socket's current session."""
+        sess = self.SSL_get_session(self.ssl_ptr(sslsock))
+        if not sess:
+            return b"", b""
+        key = ctypes.create_string_buffer(48)
+        n = self.SSL_SESSION_get_master_key(sess, key, 48)
+        size = self.i2d_SSL_SESSION(sess, None)
+        der = ctypes.create_string_buffer(size)
+        cursor = ctypes.c_char_p(ctypes.addressof(der))
+        self.i2d_SSL_SESSION(sess, ctypes.byref(cursor))
+        return key.raw[:n], der.raw[:size]
+
+    def import_session(self, sslsock, der):
+        """Offer a stored session (DER) on a socket before its handshake."""
+        buf = ctypes.create_string_buffer(der, len(der))
+        cursor = ctypes.c_char_p(ctypes.addressof(buf))
+        sess = self.d2i_SSL_SESSION(None, ctypes.byref(cursor), len(der))
+        if not sess:
+            return False
+        try:
+            return self.SSL_set_session(self.ssl_ptr(sslsock), sess) == 1
+        finally:
+            self.SSL_SESSION_free(sess)  # SSL_set_session took its own reference
+
+
+_ffi = None
+
+
+def ffi():
+    global _ffi
+    if _ffi is None:
+        _ffi = _Ffi()
+    return _ffi
+
+
+def set_psk_client(context, identity, key):
+    """Make `context` answer a server's PSK request with identity/key."""
+    lib = ffi()
+
+    def answer(_ssl, _hint, id_out, id_max, psk_out, psk_max):
+        if len(identity) + 1 > id_max or len(key) > psk_max:
+            return 0
+        ctypes.memmove(id_out, identity + b"\0", len(identity) + 1)
+        ctypes.memmove(psk_out, key, len(key))
+        return len(key)
+
+    callback = lib.PSK_CLIENT_CB(answer)
+    context._ubx_psk_callback = callback  # keep the C thunk alive with its context
+    lib.SSL_CTX_set_psk_client_callback(lib.ctx_ptr(context), callback)
+
+
+# ---------------------------------------------------------------- cipher names
+
+_openssl_names = None
+
+
+def openssl_cipher_names():
+    """IANA code -> OpenSSL cipher name, for every suite this libssl knows."""
+    global _openssl_names
+    if _openssl_names is None:
+        probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        probe.set_ciphers("ALL:COMPLEMENTOFALL:@SECLEVEL=0")
+        _openssl_names = {c["id"] & 0xFFFF: c["name"] for c in probe.get_ciphers()}
+    return _openssl_names
+
+
+def suites_of(profile):
+    """The IANA codes a profile proposes."""
+    if profile.cipher_mode == prf.CIPHER_LEGACY:
+        if not ciphers.legacy_supported(profile.legacy_cs):
+            raise TlsFailure("unsupported legacy cipher suite %d" % profile.legacy_cs)
+        return list(ciphers.suites_for_legacy(profile.legacy_cs))
+    return list(profile.iana_suites)
+
+
+def cipher_string(codes):
+    names = openssl_cipher_names()
+    known = [names[c] for c in codes if c in names]
+    if not known:
+        raise TlsFailure("no configured cipher suite is available")
+    return ":".join(known)
+
+
+# ---------------------------------------------------------------- credentials
+
+def _pem(der, label):
+    body = base64.encodebytes(der).decode("ascii")
+    return "-----BEGIN %s-----\n%s-----END %s-----\n" % (label, body, label)
+
+
+def _credential(credentials, kind, name, db):
+    der = credentials.get(kind, name, db=db)
+    if der is None:
+        raise TlsFailure("credential %d %r not found in database %d" % (kind, name, db))
+    return der
+
+
+def trusted_cas(credentials, profile):
+    """DER of the trust anchors: the named CA, or every CA of the database."""
+    if profile.ca_name:
+        return [_credential(credentials, KIND_CA, profile.ca_name, profile.database)]
+    cas = list(credentials.all(KIND_CA, db=profile.database))
+    if not cas:
+        raise TlsFailure("no trusted CA in database %d" % profile.database)
+    return cas
+
+
+def _load_client_identity(context, credentials, profile):
+    cert = _credential(credentials, KIND_CC, profile.client_cert_name, profile.database)
+    key = _credential(credentials, KIND_PK, profile.client_key_name, profile.database)
+    # the label tells OpenSSL which structure the stored DER has (PKCS1, SEC1, PKCS8)
+    label = key_pem_label(key)
+    password = profile.key_password if label == "ENCRYPTED PRIVATE KEY" else None
+    key_pem = _pem(key, label)
+    # load_cert_chain only reads files: a private directory that lives for one call
+    workdir = tempfile.mkdtemp(prefix="ubxsim-tls-")
+    try:
+        cert_path = os.path.join(workdir, "cert.pem")
+        key_path = os.path.join(workdir, "key.pem")
+        with open(cert_path, "w") as f:
+            f.write(_pem(cert, "CERTIFICATE"))
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key_pem)
+        try:
+            context.load_cert_chain(cert_path, key_path, password=password or "")
+        except ssl.SSLError as e:
+            raise TlsFailure("client certificate/key rejected: %s" % e.reason) from None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- context
+
+def build_context(profile, credentials):
+    """An ssl.SSLContext for a profile; raises TlsFailure on bad settings."""
+    if profile.tls_version not in _VERSIONS:
+        raise TlsFailure("TLS version %d not supported" % profile.tls_version)
+    if profile.ztp:
+        raise TlsFailure("no ZTP-provided credentials in the simulator")
+    if profile.psk_rot:
+        raise TlsFailure("no RoT-generated PSK in the simulator")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False  # checked in check_peer() against op 4
+    low, high = _VERSIONS[profile.tls_version]
+    seclevel = "" if low >= ssl.TLSVersion.TLSv1_2 else ":@SECLEVEL=0"
+    try:
+        context.set_ciphers(cipher_string(suites_of(profile)) + seclevel)
+    except ssl.SSLError:
+        raise TlsFailure("cipher suites not usable") from None
+    with warnings.catch_warnings():  # TLS 1.0/1.1 are wanted here
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version, context.maximum_version = low, high
+
+    if profile.validation == 0:
+        context.verify_mode = ssl.CERT_NONE
+    else:
+        context.verify_mode = ssl.CERT_REQUIRED
+        for der in trusted_cas(credentials, profile):
+            try:
+                context.load_verify_locations(cadata=der)
+            except ssl.SSLError:
+                raise TlsFailure("trusted CA is not a certificate") from None
+        flags = int(context.verify_flags) | _X509_V_FLAG_PARTIAL_CHAIN
+        if profile.validation < 3:
+            flags |= _X509_V_FLAG_NO_CHECK_TIME
+        context.verify_flags = flags
+
+    if profile.client_cert_name or profile.client_key_name:
+        _load_client_identity(context, credentials, profile)
+    if profile.psk and profile.psk_identity:
+        set_psk_client(context, profile.psk_identity, profile.psk)
+    if profile.alpn:
+        context.set_alpn_protocols([profile.alpn])
+    return context
+
+
+# ---------------------------------------------------------------- checks after the handshake
+
+def hostname_matches(cert, hostname):
+    """RFC 6125 style: SAN DNS names (left-most wildcard), else the CN."""
+    hostname = hostname.lower().rstrip(".")
+    try:
+        names = cert.extensions.get_extension_for_class(
+            x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        names = [a.value for a in cert.subject.get_attributes_for_oid(
+            x509.NameOID.COMMON_NAME)]
+    for name in names:
+        name = name.lower().rstrip(".")
+        if name == hostname:
+            return True
+        if name.startswith("*.") and "." in hostname:
+            if hostname.split(".", 1)[1] == name[2:]:
+                return True
+    return False
+
+
+def _public_key_info(cert):
+    return cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _public_key_fields(cert):
+    key = cert.public_key()
+    numbers = getattr(key, "public_numbers", None)
+    return numbers() if numbers else key.public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def pin_matches(received, pinned, level):
+    """Op 12: 0 key fields compared, 1 key bytes compared, 2 whole certificate."""
+    if level == 0:
+        return _public_key_fields(received) == _public_key_fields(pinned)
+    if level == 1:
+        return _public_key_info(received) == _public_key_info(pinned)
+    return received.public_bytes(serialization.Encoding.DER) == \
+        pinned.public_bytes(serialization.Encoding.DER)
+
+
+def check_peer(sslsock, profile, credentials, server_name):
+    """The checks OpenSSL was told not to do; raises TlsFailure."""
+    leaf_der = sslsock.getpeercert(binary_form=True)
+    if profile.validation >= 2:
+        expected = profile.hostname or server_name
+        if leaf_der is None or not hostname_matches(
+                x509.load_der_x509_certificate(leaf_der), expected):
+            raise TlsFailure("server certificate does not match host %r" % expected)
+    if profile.pin_name:
+        pinned = x509.load_der_x509_certificate(
+            _credential(credentials, KIND_SC, profile.pin_name, profile.database))
+        if leaf_der is None or not pin_matches(
+                x509.load_der_x509_certificate(leaf_der), pinned, profile.pin_level):
+            raise TlsFailure("server certificate does not match the pinned one")
+
+
+# ---------------------------------------------------------------- connection
+
+def connect(address, profile, credentials, server_name, timeout, session=None):
+    """Open a TCP connection to address and run the TLS handshake.
+
+    server_name is the host name the application asked for (used for the
+    level 2/3 check when op 4 is empty). session is DER session data to
+    offer for resumption, or None. Returns the connected SSLSocket.
+    """
+    context = build_context(profile, credentials)
+    try:
+        raw = socket.create_connection(address, timeout=timeout)
+    except OSError as e:
+        raise TlsFailure("cannot connect to %s:%d: %s" % (address[0], address[1], e)) from None
+    try:
+        sock = context.wrap_socket(raw, server_hostname=profile.sni or None,
+                                   do_handshake_on_connect=False)
+        if session:
+            ffi().import_session(sock, session)
+        sock.do_handshake()
+        check_peer(sock, profile, credentials, server_name)
+        return sock
+    except ssl.SSLCertVerificationError as e:
+        raw.close()
+        raise TlsFailure("certificate verification failed: %s" % e.verify_message) from None
+    except (ssl.SSLError, OSError) as e:
+        raw.close()
+        raise TlsFailure("handshake failed: %s" % (getattr(e, "reason", None) or e)) from None
+    except TlsFailure:
+        raw.close()
+        raise
+
+
+def session_data(sock):
+    """(session_id, master_secret, ticket) after a full handshake.
+
+    ticket is the DER session data to resume from (OpenSSL's SSL_SESSION
+    form, which carries the server's ticket), or None when the server issued
+    no ticket.
+    """
+    master, der = ffi().export_session(sock)
+    session = sock.session
+    if session is None:
+        return b"", master, None
+    return session.id, master, (der if session.has_ticket else None)
+
