@@ -33,3 +33,8 @@ class VerifyError(UbxError):
 
 class RingOverflow(UbxError):
     """Received bytes were lost because the RX ring buffer was full."""
+
+
+class TransferError(UbxError):
+    """A '>' data transfer stopped before `size` bytes were sent because the
+    source ran dry; nothing was padded, the module discards the partial data."""

@@ -1,0 +1,86 @@
+"""ubxsec: the Device and data security AT commands of a u-blox module.
+
+    from machine import UART
+    import ubxsec
+    m = ubxsec.Module(UART(1, 115200, rxbuf=1024))
+    print(m.chip_id())
+
+Module builds the RX ring, attaches the UART IRQ (IRQ_RXIDLE if the UART has
+it, else IRQ_RX, else none: the engine then polls the UART while it waits),
+and the AT engine. The engine also polls while waiting even with an IRQ, so a
+dropped IRQ event (soft handlers queue at most a few) delays nothing.
+start(), or the first command, sends ATE0 and AT+CMEE=2 (echo is tolerated
+until then); they are sent again after every resynchronisation, in case the
+module restarted.
+"""
+
+from .ring import Ring
+from .at import AtEngine
+from . import chip
+
+__version__ = "0.1.0"
+
+_STARTUP = ("E0", "+CMEE=2")
+
+
+class Module:
+    def __init__(self, uart, *, rx_size=1024, timeout_ms=5000, chunk=256, trace=None,
+                 irq_hard=False, line_max=512):
+        # irq_hard: run the ring's handler as a hard IRQ (it allocates
+        # nothing); the default soft handler is scheduled by the port.
+        # line_max: longest received line; raise it to read session data
+        # (base64 up to 8192 characters) back from the module.
+        self.uart = uart
+        self.ring = Ring(rx_size, uart)
+        self.irq_mode = self._attach(uart, irq_hard)
+        self.at = AtEngine(uart, self.ring, timeout_ms=timeout_ms, chunk=chunk, trace=trace,
+                           line_max=line_max)
+        self.at.set_startup(_STARTUP)
+        self._certs = None
+
+    def _attach(self, uart, hard):
+        """Hook the ring's handler to the UART IRQ; returns the trigger's name
+        or "poll"."""
+        irq = getattr(uart, "irq", None)
+        if irq is None:
+            return "poll"
+        for name in ("IRQ_RXIDLE", "IRQ_RX"):
+            trigger = getattr(uart, name, None)
+            if trigger is None:
+                continue
+            try:
+                irq(handler=self.ring.irq_handler, trigger=trigger, hard=hard)
+            except (TypeError, ValueError, OSError):
+                continue  # this port refuses it: try the next, or poll
+            return name
+        return "poll"
+
+    def start(self):
+        """Echo off, verbose +CME errors. Optional: the first command does it."""
+        self.at.start()
+
+    def close(self):
+        """Detach the IRQ handler."""
+        if self.irq_mode != "poll":
+            self.uart.irq(handler=None)
+            self.irq_mode = "poll"
+
+    def chip_id(self):
+        return chip.read_chip_id(self.at)
+
+    @property
+    def certs(self):
+        if self._certs is None:
+            from .certs import Certs
+            self._certs = Certs(self.at)
+        return self._certs
+
+    def profile(self, n):
+        from .profiles import SecurityProfile
+        return SecurityProfile(self.at, n)
+
+    def on_urc(self, prefix, handler):
+        self.at.on_urc(prefix, handler)
+
+    def poll(self):
+        return self.at.poll()

@@ -1,0 +1,89 @@
+"""Optional trace of the AT traffic, with redaction of secrets.
+
+The sink is a callable taking one str (a line without newline) or a stream
+with write(). Lines look like:
+
+    -> AT+USECCHIP          command sent
+    <- +USECCHIP: "1234"    line received (echo lines are not traced)
+    => [1516 bytes]         payload of a '>' transfer: only its length, ever
+    !! timeout +USECCHIP    engine events (timeouts, resync, overflow)
+
+Redaction, for the code that builds commands holding secrets:
+- `secret=True` on AtEngine.command()/command_with_data(): the command is
+  traced up to its first string parameter (or its '=') and `<redacted>`
+  after that; every information line of its response is traced as
+  `<redacted>` (final results are shown).
+- `redact=(value, ...)`: each occurrence of those strings (a password, a PSK,
+  an identity) in the traced command and response lines becomes `***`.
+- AtEngine.redact_rx(prefix): received lines starting with prefix (URCs that
+  carry session secrets; `+UUSECPRF:` by default) are traced as
+  `<prefix> <redacted>`.
+Payload bytes of '>' transfers are never traced, whatever the flags.
+"""
+
+REDACTED = "<redacted>"
+MASK = "***"
+
+
+def mask_values(text, redact):
+    """text with every non-empty string of `redact` replaced by MASK."""
+    if redact:
+        for value in redact:
+            if value:
+                text = text.replace(value, MASK)
+    return text
+
+
+def mask_command(cmd, secret, redact):
+    if secret:
+        # keep the name and the leading numbers (profile, op code), mask from
+        # the first string parameter on (or everything after '=')
+        cut = cmd.find('"')
+        if cut < 0:
+            cut = cmd.find("=") + 1
+        return (cmd[:cut] if cut > 0 else cmd) + REDACTED
+    return mask_values(cmd, redact)
+
+
+class Trace:
+    def __init__(self, sink):
+        write = getattr(sink, "write", None)
+        if write is not None:
+            self._emit = self._to_stream
+            self._stream = sink
+        elif callable(sink):
+            self._emit = sink
+        else:
+            raise ValueError("trace sink must be callable or have write()")
+
+    def _to_stream(self, text):
+        self._stream.write(text)
+        self._stream.write("\n")
+
+    def tx(self, cmd, secret=False, redact=None):
+        self._emit("-> AT" + mask_command(cmd, secret, redact))
+
+    def rx(self, line, secret=False, redact=None, prefixes=()):
+        if secret:
+            line = REDACTED
+        else:
+            for prefix in prefixes:
+                if line.startswith(prefix):
+                    line = prefix + " " + REDACTED
+                    break
+            else:
+                line = mask_values(line, redact)
+        self._emit("<- " + line)
+
+    def data(self, nbytes):
+        self._emit("=> [%d bytes]" % nbytes)
+
+    def event(self, text):
+        self._emit("!! " + text)
+
+
+def make(trace):
+    """None, a Trace, or a sink to wrap."""
+    if trace is None or isinstance(trace, Trace):
+        return trace
+    return Trace(trace)

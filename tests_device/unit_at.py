@@ -1,0 +1,548 @@
+"""AT engine against the scripted FakeUart."""
+
+import micropython
+
+from ubxsec import errors
+from ubxsec.at import AtEngine
+from ubxsec.ring import Ring
+from fakeuart import FakeUart, PromptReply, reply, OK, ERROR
+
+CHIP = reply(b'+USECCHIP: "12345678"', b"OK")
+
+
+def _engine(responder, ring_size=1024, chunk=16, timeout_ms=300, trace=None,
+            guard_ms=2000, irq=True, **uart_kw):
+    uart = FakeUart(responder, **uart_kw)
+    ring = Ring(ring_size, uart)
+    if irq:
+        uart.irq(handler=ring.irq_handler, trigger=uart.IRQ_RXIDLE, hard=True)
+    at = AtEngine(uart, ring, timeout_ms=timeout_ms, chunk=chunk, trace=trace,
+                  guard_ms=guard_ms, probe_ms=150, quiet_ms=20)
+    return uart, at
+
+
+def _raises(exc_type, fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except exc_type as exc:
+        return exc
+    raise AssertionError("%s not raised" % exc_type.__name__)
+
+
+def _table(mapping):
+    def responder(line):
+        return mapping.get(line)
+    return responder
+
+
+class _Source:
+    """Feeds `data` into the engine's views, recording their lengths."""
+
+    def __init__(self, data, stop_at=None, short=None):
+        self.data = data
+        self.pos = 0
+        self.stop_at = len(data) if stop_at is None else stop_at
+        self.short = short
+        self.views = []
+
+    def __call__(self, mv):
+        self.views.append(len(mv))
+        n = min(len(mv), self.stop_at - self.pos)
+        if self.short and n > self.short:
+            n = self.short
+        for i in range(n):
+            mv[i] = self.data[self.pos + i]
+        self.pos += n
+        return n
+
+
+def _importer(size, prefix=b">", urc=None):
+    """Responder for AT+USECMNG=0,... with a '>' phase of `size` bytes."""
+    def responder(line):
+        if line.startswith(b"AT+USECMNG=0,"):
+            return PromptReply(prefix, size,
+                               lambda data: reply(b'+USECMNG: 0,0,"x","%d"' % len(data), b"OK"))
+        if line == b"AT+USECCHIP":
+            return CHIP
+        return None
+    return responder
+
+
+# -- final result forms -------------------------------------------------------
+
+def test_ok_with_information_lines():
+    for echo in (False, True):
+        uart, at = _engine(_table({b"AT+USECMNG=3": reply(b'"CA","A","a","2036/07/17"',
+                                                           b'"CA","B","b","2030/01/01"', b"OK")}),
+                           echo=echo)
+        assert at.command("+USECMNG=3") == ['"CA","A","a","2036/07/17"', '"CA","B","b","2030/01/01"']
+        assert bytes(uart.written) == b"AT+USECMNG=3\r"
+
+
+def test_ok_without_lines():
+    uart, at = _engine(_table({b"AT+X": OK}))
+    assert at.command("+X") == []
+
+
+def test_plain_error():
+    uart, at = _engine(_table({b"AT+X": ERROR}))
+    exc = _raises(errors.AtError, at.command, "+X")
+    assert not isinstance(exc, errors.CmeError)
+
+
+def test_cme_numeric_and_verbose():
+    cases = [(b"+CME ERROR: 4", 4, None),
+             (b"+CME ERROR: 1503", 1503, None),
+             (b"+CME ERROR: operation not supported", None, "operation not supported"),
+             (b"+CME ERROR: Invalid parameter", None, "Invalid parameter")]
+    for line, code, text in cases:
+        for echo in (False, True):
+            uart, at = _engine(_table({b"AT+X=1": reply(line)}), echo=echo)
+            exc = _raises(errors.CmeError, at.command, "+X=1")
+            assert exc.code == code and exc.text == text, (exc.code, exc.text)
+            exc = _raises(errors.CmeError, at.command, "+X=1")  # in sync: same answer again
+            assert exc.code == code and exc.text == text
+            assert at.resyncs == 0 and uart.commands == [b"AT+X=1", b"AT+X=1"]
+
+
+def test_info_lines_before_error_are_not_success():
+    uart, at = _engine(_table({b"AT+X": reply(b"+X: 1", b"+CME ERROR: 3")}))
+    assert _raises(errors.CmeError, at.command, "+X").code == 3
+
+
+def test_echo_toggled_by_ate0_mid_session():
+    uart, at = _engine(_table({b"AT+USECCHIP": CHIP}), echo=True)
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+    assert at.command("E0") == []
+    assert not uart.echo
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_response_in_small_pieces():
+    for piece in (1, 2, 3, 7):
+        for echo in (False, True):
+            uart, at = _engine(_table({b"AT+USECCHIP": reply(b"+UUSECPRF: 0,13,0,2") + CHIP}),
+                               piece=piece, echo=echo)
+            seen = []
+            at.on_urc("+UUSECPRF:", seen.append)
+            assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+            assert seen == ["+UUSECPRF: 0,13,0,2"]
+
+
+def test_polling_without_irq():
+    uart, at = _engine(_table({b"AT+USECCHIP": CHIP}), irq=False, piece=5)
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+    assert uart.irq_fired == 0
+
+
+def test_irq_path_stays_allocation_free_during_commands():
+    uart, at = _engine(_importer(40), echo=True, piece=3)
+    at.command("+USECCHIP")
+    at.command_with_data('+USECMNG=0,0,"x",40', 40, _Source(b"k" * 40))
+    assert uart.irq_fired > 5
+    assert uart.irq_errors == []
+
+
+def test_bad_command_text_sends_nothing():
+    uart, at = _engine(_table({}))
+    for cmd in ('+X="a\rb"', "+X\n", "+X\x00", b"+X", "+X\u00e9"):
+        _raises(ValueError, at.command, cmd)
+    assert len(uart.written) == 0
+
+
+# -- URCs -----------------------------------------------------------------------
+
+URC1 = b"+UUSECPRF: 0,13,0,2"
+URC2 = b"+UUSECPRF: 1,13,1,0"
+
+
+def test_urcs_before_during_after_a_command():
+    lines = []
+
+    def responder(line):
+        if line == b"AT+X":
+            return reply(b"+UUSECPRF: 2,13,0,1", b"+X: a", URC2, b"+X: b", b"OK", b"+UUSECPRF: 3,13,0,2")
+        return None
+
+    uart, at = _engine(responder, echo=True)
+    at.on_urc("+UUSECPRF:", lines.append)
+    uart.inject(reply(URC1))
+    assert at.poll() == 0  # nothing but a URC arrived
+    assert lines == ["+UUSECPRF: 0,13,0,2"]
+    assert at.command("+X") == ["+X: a", "+X: b"]
+    # the URC after OK is left for the next poll (or the next command)
+    assert lines[1:] == ["+UUSECPRF: 2,13,0,1", "+UUSECPRF: 1,13,1,0"]
+    at.poll()
+    assert lines[1:] == ["+UUSECPRF: 2,13,0,1", "+UUSECPRF: 1,13,1,0", "+UUSECPRF: 3,13,0,2"]
+
+
+def test_urc_between_echo_and_response():
+    def responder(line):
+        return reply(URC1) + CHIP if line == b"AT+USECCHIP" else None
+
+    uart, at = _engine(responder, echo=True)
+    seen = []
+    at.on_urc("+UUSECPRF:", seen.append)
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+    assert seen == ["+UUSECPRF: 0,13,0,2"]
+
+
+def test_unhandled_uu_lines_are_dropped_and_counted():
+    uart, at = _engine(_table({b"AT+X": reply(b"+UUHTTPCR: 0,1,1", b"+X: 1", b"OK")}))
+    assert at.command("+X") == ["+X: 1"]
+    assert at.urc_dropped == 1
+
+
+def test_registered_prefix_wins_and_can_be_removed():
+    uart, at = _engine(_table({b"AT+X": reply(b"+UUHTTPCR: 0,1,1", b"OK")}))
+    seen = []
+    at.on_urc("+UUHTTPCR:", seen.append)
+    at.command("+X")
+    at.on_urc("+UUHTTPCR:", None)
+    at.command("+X")
+    assert seen == ["+UUHTTPCR: 0,1,1"] and at.urc_dropped == 1
+
+
+def test_handler_errors_are_counted_not_raised():
+    uart, at = _engine(_table({b"AT+X": reply(URC1, b"OK")}))
+
+    def bad(line):
+        raise ValueError("handler bug")
+
+    at.on_urc("+UUSECPRF:", bad)
+    assert at.command("+X") == []
+    assert at.urc_errors == 1 and isinstance(at.urc_error, ValueError)
+
+
+def test_handler_may_not_issue_commands():
+    uart, at = _engine(_table({b"AT+X": reply(URC1, b"OK")}))
+    at.on_urc("+UUSECPRF:", lambda line: at.command("+X"))
+    assert at.command("+X") == []
+    assert isinstance(at.urc_error, RuntimeError)
+    assert uart.commands == [b"AT+X"]
+
+
+def test_stray_lines_while_idle_are_dropped():
+    uart, at = _engine(_table({b"AT+USECCHIP": CHIP}))
+    uart.inject(reply(b"OK"))  # e.g. a late answer: must not answer the next command
+    uart.inject(reply(b"+USECCHIP: \"99\""))
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+    assert at.stray == 2
+
+
+# -- '>' data phase --------------------------------------------------------------
+
+def test_data_transfer_chunks_and_wire():
+    data = bytes(range(256)) * 2 + b"tail!"
+    for echo in (False, True):
+        for prefix in (b">", b"\r\n>", b"\r\n> "):
+            uart, at = _engine(_importer(len(data), prefix), echo=echo, chunk=64)
+            src = _Source(data)
+            cmd = '+USECMNG=0,0,"x",%d' % len(data)
+            assert at.command_with_data(cmd, len(data), src) == ['+USECMNG: 0,0,"x","%d"' % len(data)]
+            assert uart.payloads == [data]
+            assert bytes(uart.written) == b"AT" + cmd.encode() + b"\r" + data
+            assert max(src.views) <= 64 and src.views[-1] == len(data) % 64
+
+
+def test_views_never_exceed_bytes_owed():
+    data = b"0123456789" * 7
+    uart, at = _engine(_importer(len(data)), chunk=16)
+    src = _Source(data, short=5)
+    at.command_with_data('+USECMNG=0,0,"x",70', 70, src)
+    owed = 70
+    for vlen in src.views:
+        assert 0 < vlen <= 16 and vlen <= owed
+        owed -= min(vlen, 5)
+    assert uart.payloads == [data]
+
+
+def test_urc_at_every_byte_offset_of_a_transfer():
+    data = bytes((i * 37) & 0xFF for i in range(40))
+    cmd = '+USECMNG=0,0,"x",40'
+    start = len(cmd) + 3
+    for echo in (False, True):
+        for offset in range(0, len(data) + 1):
+            uart, at = _engine(_importer(len(data)), echo=echo, chunk=8,
+                               writes=(3,) if offset % 2 else None)
+            seen = []
+            src = _Source(data)
+            at.on_urc("+UUSECPRF:", lambda line: seen.append((line, src.pos)))
+            uart.inject_at(start + offset, reply(b"+UUSECPRF: 0,13,0,%d" % offset))
+            assert at.command_with_data(cmd, len(data), src) == ['+USECMNG: 0,0,"x","40"']
+            at.poll()
+            assert [line for line, _ in seen] == ["+UUSECPRF: 0,13,0,%d" % offset], (echo, offset, seen)
+            assert uart.payloads == [data]
+            if offset < len(data) - 8:
+                # handled while streaming, within a chunk of where it arrived
+                assert seen[0][1] <= offset + 8, (offset, seen)
+
+
+def test_urc_inside_the_response_at_every_line_boundary():
+    body = [b'+USECMNG: 0,0,"x","5"', b"OK"]
+    for pos in range(len(body) + 1):
+        lines = body[:pos] + [URC1] + body[pos:]
+
+        def responder(line, lines=lines):
+            if line.startswith(b"AT+USECMNG=0,"):
+                return PromptReply(b">", 5, lambda d: reply(*lines))
+            return None
+
+        uart, at = _engine(responder, piece=4)
+        seen = []
+        at.on_urc("+UUSECPRF:", seen.append)
+        assert at.command_with_data('+USECMNG=0,0,"x",5', 5, _Source(b"12345")) == [body[0].decode()]
+        at.poll()
+        assert seen == [URC1.decode()]
+
+
+def test_urc_right_before_the_prompt():
+    for prefix in (reply(URC1) + b">", b"\r\n" + URC1 + b"\r\n>"):
+        def responder(line, prefix=prefix):
+            if line.startswith(b"AT+USECMNG=0,"):
+                return PromptReply(prefix, 4, lambda d: reply(b"OK"))
+            return None
+
+        for piece in (None, 1):
+            uart, at = _engine(responder, echo=True, piece=piece)
+            seen = []
+            at.on_urc("+UUSECPRF:", seen.append)
+            assert at.command_with_data('+USECMNG=0,0,"x",4', 4, _Source(b"abcd")) == []
+            assert seen == [URC1.decode()] and uart.payloads == [b"abcd"]
+
+
+def test_gt_inside_a_line_is_not_a_prompt():
+    # the prompt comes only after a URC holding '>' in its body
+    def responder2(line):
+        if line.startswith(b"AT+USECMNG=0,"):
+            return PromptReply(reply(b'+UUSECPRF: 0,13,2,"a>b"') + b">", 3, lambda d: OK)
+        return None
+
+    uart, at = _engine(responder2)
+    seen = []
+    at.on_urc("+UUSECPRF:", seen.append)
+    assert at.command_with_data('+USECMNG=0,0,"x",3', 3, _Source(b"xyz")) == []
+    assert seen == ['+UUSECPRF: 0,13,2,"a>b"'] and uart.payloads == [b"xyz"]
+
+
+def test_short_writes_in_command_and_transfer():
+    data = bytes(range(100))
+    for pattern in ((1,), (3, None, 2, 0), (None, 5), (0, 0, 64)):
+        uart, at = _engine(_importer(len(data)), writes=pattern, chunk=32)
+        cmd = '+USECMNG=0,0,"x",100'
+        at.command_with_data(cmd, 100, _Source(data))
+        assert bytes(uart.written) == b"AT" + cmd.encode() + b"\r" + data
+        assert uart.payloads == [data]
+        assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_error_instead_of_prompt():
+    uart, at = _engine(_table({b'AT+USECMNG=0,0,"x",5': reply(b"+CME ERROR: 1620")}))
+    exc = _raises(errors.CmeError, at.command_with_data, '+USECMNG=0,0,"x",5', 5, _Source(b"12345"))
+    assert exc.code == 1620
+    assert bytes(uart.written) == b'AT+USECMNG=0,0,"x",5\r'  # not one payload byte
+    assert at.resyncs == 0
+
+
+def test_ok_instead_of_prompt_is_protocol_error():
+    uart, at = _engine(_table({b'AT+USECMNG=0,0,"x",5': OK}))
+    _raises(errors.ProtocolError, at.command_with_data, '+USECMNG=0,0,"x",5', 5, _Source(b"12345"))
+    assert bytes(uart.written) == b'AT+USECMNG=0,0,"x",5\r'
+
+
+def test_module_ends_transfer_early():
+    def responder(line):
+        if line.startswith(b"AT+USECMNG=0,"):
+            return PromptReply(b">", 100, lambda d: OK)
+        return None
+
+    uart, at = _engine(responder, chunk=10)
+    uart.inject_at(len('AT+USECMNG=0,0,"x",100\r') + 20, reply(b"+CME ERROR: 1621"))
+    src = _Source(bytes(100))
+    exc = _raises(errors.CmeError, at.command_with_data, '+USECMNG=0,0,"x",100', 100, src)
+    assert exc.code == 1621
+    assert src.pos < 100  # streaming stopped
+    assert at.resyncs == 0
+
+
+def test_source_ran_dry_waits_out_guard_and_never_pads():
+    data = bytes(range(50))
+    uart, at = _engine(_importer(50), guard_ms=3000, chunk=16)
+    uart.guard_ms = 40  # the module's guard timer, short for the test
+    src = _Source(data, stop_at=20)
+    exc = _raises(errors.TransferError, at.command_with_data, '+USECMNG=0,0,"x",50', 50, src)
+    assert "20 of 50" in str(exc)
+    cmd = b'AT+USECMNG=0,0,"x",50\r'
+    # exactly the 20 bytes the source gave, then (after the guard) the AT probe
+    assert bytes(uart.written[:len(cmd) + 20]) == cmd + data[:20]
+    assert bytes(uart.written[len(cmd) + 20:]).startswith(b"AT\r")
+    assert uart.payloads == [] and not uart.in_data_phase()
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_source_exception_propagates_after_resync():
+    uart, at = _engine(_importer(30), chunk=8)
+    uart.guard_ms = 30
+
+    def source(mv):
+        raise KeyError("decoder failed")
+
+    _raises(KeyError, at.command_with_data, '+USECMNG=0,0,"x",30', 30, source)
+    assert at.resyncs == 1
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_source_returning_too_much_is_value_error():
+    uart, at = _engine(_importer(30), chunk=8)
+    uart.guard_ms = 30
+    _raises(ValueError, at.command_with_data, '+USECMNG=0,0,"x",30', 30, lambda mv: len(mv) + 1)
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_streaming_loop_allocates_nothing():
+    class SinkUart:
+        def __init__(self):
+            self.count = 0
+
+        def write(self, buf, off, n):
+            self.count += n
+            return n
+
+        def any(self):
+            return 0
+
+        def readinto(self, buf, n):
+            return None
+
+    uart = SinkUart()
+    at = AtEngine(uart, Ring(64, uart), chunk=32)
+
+    def source(mv):
+        mv[0] = 0x30
+        return len(mv)
+
+    info = []
+    micropython.heap_lock()
+    try:
+        at._stream(32 * 8, source, 100, False, None, info)
+    finally:
+        micropython.heap_unlock()
+    assert uart.count == 256
+
+
+# -- timeouts, resync, protocol errors ------------------------------------------
+
+def test_timeout_then_resync():
+    state = {"silent": True}
+
+    def responder(line):
+        if line == b"AT+SLOW":
+            return None if state["silent"] else OK
+        if line == b"AT+USECCHIP":
+            return CHIP
+        return None
+
+    uart, at = _engine(responder, echo=True)
+    _raises(errors.AtTimeout, at.command, "+SLOW")
+    assert b"AT" in uart.commands[1:]  # probed
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_late_answer_is_not_taken_for_the_next_response():
+    pending = []
+
+    def responder(line):
+        if line == b"AT+SLOW":
+            pending.append(reply(b"+SLOW: late", b"OK"))
+            return None
+        if line == b"AT":
+            late = pending.pop() if pending else b""
+            return late + OK
+        if line == b"AT+USECCHIP":
+            return CHIP
+        return None
+
+    uart, at = _engine(responder)
+    _raises(errors.AtTimeout, at.command, "+SLOW")
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_prompt_timeout_resyncs():
+    uart, at = _engine(_table({b"AT+USECCHIP": CHIP}))
+    _raises(errors.AtTimeout, at.command_with_data, '+USECMNG=0,0,"x",5', 5, _Source(b"12345"))
+    assert bytes(uart.written).startswith(b'AT+USECMNG=0,0,"x",5\rAT\r')
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_dead_module_times_out_and_keeps_trying():
+    state = {"alive": False}
+
+    def responder(line):
+        if not state["alive"]:
+            return b""  # says nothing, not even to AT
+        return CHIP if line == b"AT+USECCHIP" else OK
+
+    uart, at = _engine(responder)
+    _raises(errors.AtTimeout, at.command, "+USECCHIP")
+    _raises(errors.AtTimeout, at.command, "+USECCHIP")  # resync fails first
+    state["alive"] = True
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_overlong_line_is_protocol_error_and_keeps_sync():
+    long_line = b"+X: " + b"A" * 600
+    uart, at = _engine(_table({b"AT+X": reply(long_line, b"OK"), b"AT+USECCHIP": CHIP}))
+    exc = _raises(errors.ProtocolError, at.command, "+X")
+    assert "longer" in str(exc)
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+    assert at.resyncs == 0
+
+
+def test_overlong_echo_is_tolerated():
+    cmd = "+Y=" + "1" * 700
+    uart, at = _engine(_table({("AT" + cmd).encode(): OK}), echo=True)
+    assert at.command(cmd) == []
+
+
+def test_overlong_urc_while_idle():
+    uart, at = _engine(_table({b"AT+USECCHIP": CHIP}))
+    uart.inject(reply(b"+UUSECPRF: 0,13,12,\"" + b"Q" * 900 + b"\""))
+    _raises(errors.ProtocolError, at.poll)
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_non_utf8_line_is_protocol_error():
+    uart, at = _engine(_table({b"AT+X": reply(b"+X: \xff\xfe", b"OK")}))
+    _raises(errors.ProtocolError, at.command, "+X")
+
+
+def test_ring_overflow_during_command():
+    big = reply(*[b'"CA","name%d","common name %d","2036/07/17"' % (i, i) for i in range(10)]) + OK
+    uart, at = _engine(_table({b"AT+USECMNG=3": big, b"AT+USECCHIP": CHIP}), ring_size=64)
+    _raises(errors.RingOverflow, at.command, "+USECMNG=3")
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_ring_overflow_while_idle_is_reported_before_sending():
+    uart, at = _engine(_table({b"AT+USECCHIP": CHIP}), ring_size=64)
+    uart.inject(reply(*[URC1] * 10))
+    exc = _raises(errors.RingOverflow, at.command, "+USECCHIP")
+    assert "not sent" in str(exc) and uart.commands == []
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_ring_overflow_reported_by_poll():
+    uart, at = _engine(_table({}), ring_size=32)
+    uart.inject(reply(*[URC1] * 4))
+    _raises(errors.RingOverflow, at.poll)
+    assert at.poll() == 0
+
+
+def test_startup_commands_run_first_and_after_resync():
+    uart, at = _engine(_table({b"AT+USECCHIP": CHIP}), echo=True)
+    at.set_startup(("E0", "+CMEE=2"))
+    at.command("+USECCHIP")
+    assert uart.commands == [b"ATE0", b"AT+CMEE=2", b"AT+USECCHIP"]
+    _raises(errors.AtTimeout, at.command, "+NOPE")
+    at.command("+USECCHIP")
+    assert uart.commands[-3:] == [b"ATE0", b"AT+CMEE=2", b"AT+USECCHIP"]
