@@ -1,0 +1,492 @@
+"""+USECMNG: import, list, remove and check certificates and private keys.
+
+    certs = Certs(at)
+    certs.import_file("/ca.pem", CA, "ThawteCA")   -> "8ccadc0b..." (verified)
+    certs.import_bytes(der, PK, "MyKey", password="...")
+    certs.upload("/ca.pem", "ca.pem"); certs.import_from_module_file("ca.pem", CA, "ThawteCA")
+    certs.list() -> [Entry(kind="CA", name=..., common_name=..., expiry=...)]
+    certs.md5(CA, "ThawteCA"); certs.remove(CA, "ThawteCA")
+
+Kinds are CA, CC, PK, SC (0-3, the spec's allowed <type>s) or their
+strings "CA", "CC", "PK", "SC".
+
+Every import is verified end to end: while the data streams, the MD5 of the
+DER the module will store is computed here (DER input: the bytes sent; PEM
+input: the DER decoded incrementally by pem.PemDecoder) and compared with
+the module's answer; a difference raises VerifyError.
+
+Checks made before a byte is written (ValueError): the kind, the name (1-30
+characters, 60 for lookups of pre-installed roots; no quote or control
+character), the size (1-8192 bytes), the password (1-128 characters, private
+keys only, DER only: the module takes encrypted keys in DER form only), the
+filename (1-63 characters), the format (DER: one SEQUENCE exactly as long as
+the data; PEM: the BEGIN line and a label that fits the kind). Bytes given
+in memory are decoded in full first. A file's PEM is decoded while it
+streams (decoding it twice would cost the time budget): if it turns out bad
+midway the rest is still sent, so that the module ends the transfer at
+once, and the import raises ValueError whatever the module answered (an
+entry the module stored anyway is removed).
+
+PEM is sent as it is, line endings included (the module accepts LF and
+CRLF, and converting would change the size announced before the data).
+Only whitespace before the BEGIN line and after the END line is left out,
+as the module refuses it: the announced size is the file size minus that
+whitespace. upload() sends files byte for byte.
+
+Memory: a file streams through the AT engine's chunk buffer (never the
+whole file in RAM); the per-import cost does not grow with the size, and
+for DER input the chunk loop allocates nothing.
+"""
+
+from binascii import hexlify
+from collections import namedtuple
+from io import BytesIO
+from micropython import const
+
+from .errors import AtError, ProtocolError, UbxError, VerifyError
+from .params import quoted
+from .pem import PemDecoder, new_md5
+
+CA = const(0)
+CC = const(1)
+PK = const(2)
+SC = const(3)
+KINDS = ("CA", "CC", "PK", "SC")
+
+Entry = namedtuple("Entry", ("kind", "name", "common_name", "expiry"))
+
+_NAME_MAX = const(30)
+_LOOKUP_NAME_MAX = const(60)  # pre-installed roots have longer names
+_SIZE_MAX = const(8192)
+_PASSWORD_MAX = const(128)
+_FILENAME_MAX = const(63)
+_PEEK = const(96)  # enough for a BEGIN line, or a DER header
+
+_CERT_LABELS = ("CERTIFICATE",)
+_KEY_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY")
+_PREFIX = "+USECMNG: "
+_HEXDIGITS = "0123456789abcdef"
+
+
+def kind_code(kind):
+    """0-3 for an int kind or its string; ValueError for anything else."""
+    if isinstance(kind, str):
+        for code in range(4):
+            if KINDS[code] == kind:
+                return code
+    elif isinstance(kind, int) and not isinstance(kind, bool) and 0 <= kind <= 3:
+        return kind
+    raise ValueError("kind %r not one of 0-3 / CA CC PK SC" % (kind,))
+
+
+def _is_space(c):
+    return c == 0x20 or c == 0x09 or c == 0x0D or c == 0x0A
+
+
+def der_total(buf, n):
+    """Bytes a DER SEQUENCE whose first n (>= 4 or all) bytes are buf claims."""
+    if n < 2 or buf[0] != 0x30:
+        raise ValueError("DER: not a SEQUENCE")
+    b = buf[1]
+    if b < 0x80:
+        return 2 + b
+    count = b & 0x7F
+    if count == 0 or count > 2 or n < 2 + count:
+        raise ValueError("DER: bad length field")
+    length = 0
+    for j in range(count):
+        length = (length << 8) | buf[2 + j]
+    return 2 + count + length
+
+
+class _BufReader:
+    """readinto() over a bytearray/memoryview (bytes go through BytesIO,
+    which shares them): one small slice object per chunk."""
+
+    def __init__(self, buf, pos):
+        self._mv = memoryview(buf)
+        self._pos = pos
+
+    def readinto(self, mv):
+        pos = self._pos
+        n = min(len(mv), len(self._mv) - pos)
+        mv[:n] = self._mv[pos:pos + n]
+        self._pos = pos + n
+        return n
+
+
+class _Source:
+    """The engine's '>' data source: copies from a reader and hashes what
+    the module will store. A PEM error is kept, not raised: raising inside
+    the transfer would leave the module waiting for its guard timer."""
+
+    def __init__(self, reader, md5=None, decoder=None):
+        self.reader = reader
+        self.md5 = md5
+        self.decoder = decoder
+        self.error = None
+        self.known = None  # digest computed before sending
+
+    def fill(self, mv):
+        n = self.reader.readinto(mv)
+        if n:
+            if self.decoder is not None:
+                if self.error is None:
+                    try:
+                        self.decoder.feed(mv, n)
+                    except ValueError as exc:
+                        self.error = exc
+            elif self.md5 is not None:
+                self.md5.update(mv if n == len(mv) else mv[:n])
+        return n  # 0: the engine raises TransferError
+
+    def digest(self):
+        """MD5 of the DER sent; raises the PEM error, if any."""
+        if self.error is not None:
+            raise self.error
+        if self.known is not None:
+            return self.known
+        if self.decoder is None:
+            return self.md5.digest()
+        self.decoder.finish()
+        return self.decoder.digest()
+
+
+class Certs:
+    def __init__(self, at):
+        self.at = at
+        self._decoder = PemDecoder()
+        self._peek = bytearray(_PEEK)
+
+    # -- imports -------------------------------------------------------------
+
+    def import_file(self, path, kind, name, password=None):
+        """Import a DER or PEM file from the board's file system; returns the
+        verified MD5 (32 hex digits)."""
+        code, cmd = self._import_cmd(kind, name, password)
+        with open(_check_path(path), "rb") as f:
+            size, source = self._file_source(f, code, password)
+            return self._send_import(cmd, size, source, code, name, password)
+
+    def import_bytes(self, data, kind, name, password=None):
+        """Import DER or PEM held in memory; returns the verified MD5."""
+        code, cmd = self._import_cmd(kind, name, password)
+        lead, size, digest = self._inspect(data, code, password)
+        source = _Source(_reader(data, lead))
+        source.known = digest
+        return self._send_import(cmd, size, source, code, name, password)
+
+    def import_from_module_file(self, filename, kind, name, password=None, expect_md5=None):
+        """Import a file already on the module's file system (op code 1).
+        Returns the module's MD5; with expect_md5 (e.g. from der_md5()) a
+        different one raises VerifyError."""
+        code = kind_code(kind)
+        cmd = "+USECMNG=1,%d,%s,%s%s" % (code, quoted(name, _NAME_MAX, "name", 1),
+                                         quoted(filename, _FILENAME_MAX, "filename", 1),
+                                         _password_param(code, password))
+        if expect_md5 is not None:
+            expect_md5 = _md5_text(expect_md5, ValueError)
+        got = _md5_answer(self.at.command(cmd, secret=code == PK, redact=_redact(password)),
+                          1, code, name)
+        _verify(got, expect_md5 or got, name)
+        return got
+
+    def der_md5(self, src, kind=CA):
+        """MD5 (hex) of the DER the module would store for a local file path
+        or DER/PEM bytes, checked as an import of `kind` would be."""
+        code = kind_code(kind)
+        if not isinstance(src, str):
+            return _hex(self._inspect(src, code, None)[2])
+        with open(_check_path(src), "rb") as f:
+            left, source = self._file_source(f, code, None)
+            view = memoryview(self._peek)
+            while left:
+                n = source.fill(view if left >= _PEEK else view[:left])
+                if not n:
+                    raise OSError("file shrank")
+                left -= n
+            return _hex(source.digest())
+
+    # -- module file system --------------------------------------------------
+
+    def upload(self, src, module_filename):
+        """Write a local file (path) or bytes to the module's file system with
+        AT+UDWNFILE, byte for byte (for import_from_module_file()); returns
+        the size."""
+        cmd = "+UDWNFILE=%s," % quoted(module_filename, _FILENAME_MAX, "filename", 1)
+        if not isinstance(src, str):
+            size = _check_size(_buffer_len(src))
+            self.at.command_with_data(cmd + str(size), size, _Source(_reader(src, 0)).fill)
+            return size
+        with open(_check_path(src), "rb") as f:
+            size = _check_size(_file_len(f))
+            self.at.command_with_data(cmd + str(size), size, _Source(f).fill)
+        return size
+
+    # -- management ----------------------------------------------------------
+
+    def remove(self, kind, name):
+        self.at.command("+USECMNG=2," + self._lookup(kind, name))
+
+    def md5(self, kind, name):
+        """The module's MD5 (32 lowercase hex digits) of a stored item."""
+        lines = self.at.command("+USECMNG=4," + self._lookup(kind, name))
+        return _md5_answer(lines, 4, kind_code(kind), name)
+
+    def list(self, kind=None):
+        """[Entry], user entries and pre-installed roots, in the module's order.
+        common_name and expiry are None where the module gives none; expiry is
+        "YYYY/MM/DD" (user) or "YYYY/MM/DD hh:mm:ss" (pre-installed)."""
+        cmd = "+USECMNG=3"
+        want = None
+        if kind is not None:
+            want = KINDS[kind_code(kind)]
+            cmd += ",%d" % kind_code(kind)
+        entries = []
+        for line in self.at.command(cmd):
+            entry = parse_entry(line)
+            if want is not None and entry.kind != want:
+                raise ProtocolError("%s entry in a %s listing" % (entry.kind, want))
+            entries.append(entry)
+        return entries
+
+    # -- internals -----------------------------------------------------------
+
+    @staticmethod
+    def _lookup(kind, name):
+        return "%d,%s" % (kind_code(kind), quoted(name, _LOOKUP_NAME_MAX, "name", 1))
+
+    @staticmethod
+    def _import_cmd(kind, name, password):
+        """(code, (head, tail)): the size goes in between once it is known."""
+        code = kind_code(kind)
+        return code, ("+USECMNG=0,%d,%s," % (code, quoted(name, _NAME_MAX, "name", 1)),
+                      _password_param(code, password))
+
+    def _check_label(self, code, password):
+        if password is not None:
+            raise ValueError("encrypted keys are imported as DER only")
+        label = self._decoder.label
+        if label not in (_KEY_LABELS if code == PK else _CERT_LABELS):
+            raise ValueError("PEM label %r does not fit %s" % (label, KINDS[code]))
+
+    def _inspect(self, data, code, password):
+        """(lead, size, md5 digest) of DER/PEM bytes, fully checked."""
+        total = _buffer_len(data)
+        if total and data[0] == 0x30:
+            _check_der(data, total, total)
+            h = new_md5()
+            h.update(data)
+            return 0, _check_size(total), h.digest()
+        lead, end = _trim(data, 0, total)
+        dec = self._decoder
+        dec.reset()
+        dec.feed(data, end)  # what is sent: data[lead:end]
+        dec.finish()
+        self._check_label(code, password)
+        return lead, _check_size(end - lead), dec.digest()
+
+    def _file_source(self, f, code, password):
+        """(size, _Source) for an open file, positioned where sending starts.
+        Reads its head (and a PEM's BEGIN line and tail) to check it first."""
+        total = _file_len(f)
+        peek = self._peek
+        n = f.readinto(peek)
+        if n and peek[0] == 0x30:
+            _check_der(peek, n, total)
+            f.seek(0)
+            return _check_size(total), _Source(f, new_md5())
+        # PEM: whitespace around it is not sent (the module refuses it)
+        lead = _trim(peek, 0, n)[0]
+        f.seek(lead)
+        n = f.readinto(peek)
+        if not n or peek[0] != 0x2D:
+            raise ValueError("neither DER nor PEM (-----BEGIN)")
+        dec = self._decoder
+        dec.reset()
+        dec.feed(peek, n)  # checks the BEGIN line now
+        if not dec.label:
+            raise ValueError("PEM: no BEGIN line in the first %d bytes" % _PEEK)
+        self._check_label(code, password)
+        start = max(lead, total - _PEEK)
+        f.seek(start)
+        tail = _trim(peek, 0, f.readinto(peek))
+        if tail[0] == tail[1]:
+            raise ValueError("PEM: over %d bytes of whitespace at the end" % _PEEK)
+        end = start + tail[1]
+        dec.reset()
+        f.seek(lead)
+        return _check_size(end - lead), _Source(f, None, dec)
+
+    def _send_import(self, cmd, size, source, code, name, password):
+        refused = None
+        try:
+            lines = self.at.command_with_data(cmd[0] + str(size) + cmd[1], size, source.fill,
+                                              secret=code == PK, redact=_redact(password))
+        except AtError as exc:  # ERROR / +CME ERROR: the module refused the data
+            refused = exc
+        try:
+            digest = source.digest()
+        except ValueError as exc:  # a bad PEM found while it streamed
+            if refused is not None:
+                raise ValueError("%s (module: %s)" % (exc, refused))
+            try:  # stored anyway: do not leave it behind
+                self.remove(code, name)
+                what = "removed"
+            except UbxError as err:
+                what = "not removed: %r" % err
+            raise ValueError("%s (module stored it; %s)" % (exc, what))
+        if refused is not None:
+            raise refused
+        got = _md5_answer(lines, 0, code, name)
+        _verify(got, _hex(digest), name)
+        return got
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def _check_path(path):
+    if not isinstance(path, str) or not path:
+        raise ValueError("path must be a non-empty str")
+    return path
+
+
+def _file_len(f):
+    n = f.seek(0, 2)
+    f.seek(0)
+    return n
+
+
+def _buffer_len(data):
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ValueError("data must be bytes, bytearray or memoryview")
+    return len(data)
+
+
+def _check_size(size):
+    if not 1 <= size <= _SIZE_MAX:
+        raise ValueError("size %d outside 1..%d" % (size, _SIZE_MAX))
+    return size
+
+
+def _check_der(head, n, total):
+    if der_total(head, n) != total:
+        raise ValueError("DER: the SEQUENCE is not exactly %d bytes" % total)
+
+
+def _reader(data, pos):
+    if isinstance(data, bytes):
+        r = BytesIO(data)  # shares the bytes: no copy
+        r.seek(pos)
+        return r
+    return _BufReader(data, pos)
+
+
+def _trim(data, lead, end):
+    """data[lead:end] without surrounding whitespace, as (lead, end);
+    lead == end when there is nothing else."""
+    while lead < end and _is_space(data[lead]):
+        lead += 1
+    while end > lead and _is_space(data[end - 1]):
+        end -= 1
+    return lead, end
+
+
+def _password_param(code, password):
+    if password is None:
+        return ""
+    if code != PK:
+        raise ValueError("a password applies to private keys (PK) only")
+    return "," + quoted(password, _PASSWORD_MAX, "password", 1)
+
+
+def _redact(password):
+    return (password,) if password else None
+
+
+def _hex(digest):
+    return hexlify(digest).decode()
+
+
+def _verify(got, want, name):
+    if got != want:
+        raise VerifyError("module has MD5 %s for %r, expected %s" % (got, name, want))
+
+
+def _md5_text(text, error):
+    if not isinstance(text, str) or len(text) != 32:
+        raise error("MD5 %r is not 32 hex digits" % (text,))
+    text = text.lower()
+    for ch in text:
+        if ch not in _HEXDIGITS:
+            raise error("MD5 %r is not 32 hex digits" % (text,))
+    return text
+
+
+def _md5_answer(lines, op, code, name):
+    """The MD5 of `+USECMNG: <op>,<type>,"<name>","<md5>"`, checked."""
+    found = None
+    for line in lines:
+        if line.startswith(_PREFIX):
+            if found is not None:
+                raise ProtocolError("more than one +USECMNG answer")
+            found = line
+        else:
+            raise ProtocolError("unexpected line %r" % line)
+    if found is None:
+        raise ProtocolError("no +USECMNG answer")
+    fields = _fields(found[len(_PREFIX):])
+    if len(fields) != 4:
+        raise ProtocolError("malformed answer %r" % found)
+    if fields[0] != str(op) or fields[1] != str(code) or fields[2] != name:
+        raise ProtocolError("answer %r is not for %d,%d,%r" % (found, op, code, name))
+    return _md5_text(fields[3], ProtocolError)
+
+
+def parse_entry(line):
+    """One listing line -> Entry; ProtocolError if it is malformed."""
+    fields = _fields(line)
+    if len(fields) not in (2, 4) or fields[0] not in KINDS or not fields[1]:
+        raise ProtocolError("malformed listing line %r" % line)
+    if len(fields) == 2:
+        return Entry(fields[0], fields[1], None, None)
+    expiry = fields[3] or None
+    if expiry is not None and not _is_date(expiry):
+        raise ProtocolError("bad expiry date in %r" % line)
+    return Entry(fields[0], fields[1], fields[2], expiry)
+
+
+def _is_date(text):
+    # YYYY/MM/DD, or YYYY/MM/DD hh:mm:ss for pre-installed roots
+    return len(text) in (10, 19) and text[4] == text[7] == "/" and text[:4].isdigit()
+
+
+def _fields(text):
+    """Split `"a","b",3` into ["a", "b", "3"]: quoted strings hold no quote
+    (V.250), bare values are stripped."""
+    out = []
+    i = 0
+    n = len(text)
+    while True:
+        while i < n and text[i] == " ":
+            i += 1
+        if i < n and text[i] == '"':
+            j = text.find('"', i + 1)
+            if j < 0:
+                raise ProtocolError("unterminated string in %r" % text)
+            out.append(text[i + 1:j])
+            i = j + 1
+            while i < n and text[i] == " ":
+                i += 1
+        else:
+            j = text.find(",", i)
+            if j < 0:
+                j = n
+            out.append(text[i:j].strip())
+            i = j
+        if i >= n:
+            return out
+        if text[i] != ",":
+            raise ProtocolError("junk after a field in %r" % text)
+        i += 1

@@ -1,0 +1,350 @@
+"""Incremental PEM -> DER decoding, to know the MD5 the module will report.
+
+The module converts an imported PEM to DER and reports the MD5 of the DER.
+PemDecoder is fed the PEM in chunks of any size and boundary (a chunk may
+split a line, a CRLF or the BEGIN line); it decodes each base64 group into a
+preallocated buffer and hashes the DER as it goes. After reset(), feed()
+allocates nothing: no slicing, no line buffering, labels compared byte by
+byte.
+
+Accepted (the module's rules): optional whitespace, one
+`-----BEGIN <label>-----` line, base64 lines, `-----END <label>-----` with
+the same label, optional whitespace. Lines end in LF or CRLF. Refused with
+ValueError, as the module refuses them: anything else before BEGIN or after
+END, a second object, RFC 1421 extension headers (Proc-Type, DEK-Info), an
+`EC PARAMETERS` block, blank lines or spaces inside the block, a CR not
+followed by LF, bad base64 (foreign characters, misplaced padding, a partial
+group), an empty body, a truncated input. The module itself does not accept
+the surrounding whitespace: certs.py trims it before sending.
+"""
+
+from micropython import const
+
+try:
+    from hashlib import md5 as new_md5
+except ImportError:  # firmware without a TLS library
+    from .md5 import MD5 as new_md5
+
+_OUT = const(96)  # DER staging buffer: a multiple of 3, so whole groups fill it exactly
+_LINE = const(80)  # longest BEGIN/END line kept (labels are short)
+
+# character classes for the body; 0..63 are base64 digit values
+_PAD = const(64)
+_SPACE = const(65)  # space, tab
+_CR = const(66)
+_LF = const(67)
+_DASH = const(68)
+_OTHER = const(69)
+
+# states
+_PRE = const(0)  # before BEGIN
+_HEAD = const(1)  # inside the BEGIN line
+_BODY = const(2)  # base64 lines
+_PADDED = const(3)  # after the first '='
+_BADLINE = const(4)  # a body line holds a foreign character: scan it for ':'
+_TAIL = const(5)  # inside the END line
+_POST = const(6)  # after END
+_CRLF = const(7)  # a CR inside the block: LF must follow
+_DONE = const(8)
+
+_BEGIN = b"-----BEGIN "
+_END = b"-----END "
+_DASHES = b"-----"
+_EC_PARAMETERS = b"EC PARAMETERS"
+
+
+def _classes():
+    table = bytearray(_OTHER for _ in range(256))
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    for value in range(64):
+        table[alphabet[value]] = value
+    table[ord("=")] = _PAD
+    table[ord(" ")] = _SPACE
+    table[ord("\t")] = _SPACE
+    table[ord("\r")] = _CR
+    table[ord("\n")] = _LF
+    table[ord("-")] = _DASH
+    return bytes(table)
+
+
+_CLASS = _classes()
+
+
+class PemDecoder:
+    """feed() chunks, then finish(); digest() is the MD5 of the DER.
+
+    sink, if given, is called with a memoryview of decoded DER each time the
+    staging buffer fills and once more from finish() (that last call gets a
+    slice: the only allocation after reset()).
+    """
+
+    def __init__(self):
+        self._out = bytearray(_OUT)
+        self._out_mv = memoryview(self._out)
+        self._line = bytearray(_LINE)
+        self._label = bytearray(_LINE)
+        self._md5 = None
+        self._sink = None
+        self.reset()
+
+    def reset(self, sink=None):
+        self._md5 = new_md5()  # one small object per import
+        self._sink = sink
+        self._state = _PRE
+        self._bol = True  # at the start of a line (only spaces so far)
+        self._acc = 0  # bits of the current base64 group
+        self._k = 0  # digits in the current group
+        self._pad = 0  # padding state (2: one more '=' needed, 1: complete)
+        self._pads = 0  # further '=' allowed
+        self._o = 0  # bytes staged in _out
+        self._line_n = 0
+        self._label_n = 0
+        self._colon = False
+        self._bad_at = 0
+        self.der_len = 0
+        self.offset = 0  # PEM bytes consumed so far, for error messages
+
+    def feed(self, data, n=-1):
+        if n < 0:
+            n = len(data)
+        state = self._state
+        bol = self._bol
+        acc = self._acc
+        k = self._k
+        o = self._o
+        out = self._out
+        line = self._line
+        line_n = self._line_n
+        cls = _CLASS
+        i = 0
+        while i < n:
+            c = data[i]
+            i += 1
+            if state == _BODY:
+                v = cls[c]
+                if v < 64:
+                    acc = (acc << 6) | v
+                    k += 1
+                    bol = False
+                    if k == 4:
+                        out[o] = acc >> 16
+                        out[o + 1] = (acc >> 8) & 0xFF
+                        out[o + 2] = acc & 0xFF
+                        o += 3
+                        acc = 0
+                        k = 0
+                        if o == _OUT:
+                            self._flush_full()
+                            o = 0
+                elif v == _LF or v == _CR:
+                    if bol:
+                        self._fail(i, "blank line inside the PEM block")
+                    bol = True
+                    if v == _CR:
+                        state = _CRLF
+                elif v == _DASH and bol:
+                    if k:
+                        self._fail(i, "base64 body ends inside a 4-character group")
+                    state = _TAIL
+                    line[0] = c
+                    line_n = 1
+                elif v == _PAD:
+                    # '=' may follow 2 digits ('==' needed), 3 digits ('='
+                    # alone) or a whole group (one or two, decoding to
+                    # nothing): what the module's base64 accepts
+                    if k == 2:
+                        out[o] = acc >> 4
+                        o += 1
+                        self._pad = 2
+                        self._pads = 1
+                    elif k == 3:
+                        out[o] = acc >> 10
+                        out[o + 1] = (acc >> 2) & 0xFF
+                        o += 2
+                        self._pad = 1
+                        self._pads = 0
+                    elif k == 0:
+                        self._pad = 1
+                        self._pads = 1
+                    else:
+                        self._fail(i, "misplaced '=' padding")
+                    acc = 0
+                    k = 0
+                    bol = False
+                    state = _PADDED
+                else:
+                    # keep scanning the line: a ':' means an RFC 1421 header
+                    self._bad_at = self.offset + i
+                    self._colon = c == 0x3A
+                    state = _BADLINE
+            elif state == _CRLF:
+                if c != 0x0A:
+                    self._fail(i, "CR not followed by LF")
+                state = _PADDED if self._pad else _BODY
+            elif state == _HEAD or state == _TAIL:
+                if c == 0x0A:
+                    self._line_n = line_n
+                    if state == _HEAD:
+                        self._parse_begin(i)
+                        state = _BODY
+                        bol = True
+                    else:
+                        self._o = o
+                        self._parse_end(i)
+                        state = _POST
+                elif line_n == _LINE:
+                    self._fail(i, "BEGIN/END line too long")
+                else:
+                    line[line_n] = c
+                    line_n += 1
+            elif state == _PRE or state == _POST:
+                v = cls[c]
+                if v == _SPACE or v == _LF or v == _CR:
+                    pass
+                elif v == _DASH and state == _PRE:
+                    state = _HEAD
+                    line[0] = c
+                    line_n = 1
+                elif state == _PRE:
+                    self._fail(i, "no BEGIN line (data before it)")
+                elif v == _DASH:
+                    self._fail(i, "more than one PEM object")
+                else:
+                    self._fail(i, "data after the END line")
+            elif state == _PADDED:
+                v = cls[c]
+                if v == _PAD and self._pads:
+                    self._pads = 0
+                    self._pad = 1
+                    bol = False
+                elif v == _LF or v == _CR:
+                    if bol:
+                        self._fail(i, "blank line inside the PEM block")
+                    bol = True
+                    if v == _CR:
+                        state = _CRLF
+                elif v == _DASH and bol:
+                    if self._pad != 1:
+                        self._fail(i, "incomplete '=' padding")
+                    state = _TAIL
+                    line[0] = c
+                    line_n = 1
+                else:
+                    self._fail(i, "data after '=' padding")
+            elif state == _BADLINE:
+                if c == 0x3A:
+                    self._colon = True
+                elif c == 0x0A:
+                    self._bad_line()
+            else:
+                self._fail(i, "data after finish()")
+        self._state = state
+        self._bol = bol
+        self._acc = acc
+        self._k = k
+        self._o = o
+        self._line_n = line_n
+        self.offset += n
+
+    def finish(self):
+        """Ends the input; returns the DER length. Raises ValueError if the
+        PEM is incomplete."""
+        state = self._state
+        if state == _TAIL:
+            self._parse_end(0)
+        elif state == _BADLINE:
+            self._bad_line()
+        elif state == _PRE:
+            self._fail(0, "no BEGIN line")
+        elif state != _POST:
+            self._fail(0, "truncated: no END line")
+        self._state = _DONE
+        o = self._o
+        if o:
+            part = self._out_mv[:o]
+            self._md5.update(part)
+            if self._sink is not None:
+                self._sink(part)
+            self.der_len += o
+            self._o = 0
+        return self.der_len
+
+    def digest(self):
+        """16-byte MD5 of the DER (valid once, after finish())."""
+        return self._md5.digest()
+
+    @property
+    def label(self):
+        """The BEGIN line's label as a str ('' before it was read)."""
+        return bytes(self._label[: self._label_n]).decode()
+
+    def _flush_full(self):
+        self._md5.update(self._out)
+        if self._sink is not None:
+            self._sink(self._out_mv)
+        self.der_len += _OUT
+
+    def _fail(self, i, why):
+        self._state = _DONE
+        raise ValueError("PEM: %s (byte %d)" % (why, self.offset + i))
+
+    def _bad_line(self):
+        self._state = _DONE
+        if self._colon:
+            raise ValueError("PEM: extension headers (Proc-Type/DEK-Info) are not supported")
+        raise ValueError("PEM: bad base64 character (byte %d)" % self._bad_at)
+
+    def _line_end(self, trailing_space=False):
+        # length of the line without the CR of a CRLF; the END line may also
+        # end in whitespace (it is trimmed before the PEM is sent)
+        n = self._line_n
+        line = self._line
+        if trailing_space:
+            while n and (line[n - 1] == 0x0D or _CLASS[line[n - 1]] == _SPACE):
+                n -= 1
+        elif n and line[n - 1] == 0x0D:
+            n -= 1
+        return n
+
+    def _parse_begin(self, i):
+        line = self._line
+        n = self._line_end()
+        start = len(_BEGIN)
+        if not (n > start + 5 and _has_at(line, 0, _BEGIN) and _has_at(line, n - 5, _DASHES)):
+            self._fail(i, "malformed BEGIN line")
+        label = self._label
+        j = start
+        while j < n - 5:
+            c = line[j]
+            if c < 0x20 or c > 0x7E or c == 0x2D and (j == start or j == n - 6):
+                self._fail(i, "bad character in the BEGIN label")
+            label[j - start] = c
+            j += 1
+        self._label_n = j - start
+        if label[0] == 0x20 or label[self._label_n - 1] == 0x20:
+            self._fail(i, "bad character in the BEGIN label")
+        if self._label_n == len(_EC_PARAMETERS) and _has_at(label, 0, _EC_PARAMETERS):
+            self._fail(i, "an EC PARAMETERS block is not supported")
+
+    def _parse_end(self, i):
+        if self.der_len + self._o == 0:
+            self._fail(i, "empty base64 body")
+        line = self._line
+        n = self._line_end(True)
+        start = len(_END)
+        if not (
+            n == start + self._label_n + 5 and _has_at(line, 0, _END) and _has_at(line, n - 5, _DASHES)
+        ):
+            self._fail(i, "END line does not match the BEGIN label")
+        label = self._label
+        for j in range(self._label_n):
+            if line[start + j] != label[j]:
+                self._fail(i, "END line does not match the BEGIN label")
+
+
+def _has_at(buf, pos, const_bytes):
+    # byte-wise compare: a slice would allocate
+    for j in range(len(const_bytes)):
+        if buf[pos + j] != const_bytes[j]:
+            return False
+    return True

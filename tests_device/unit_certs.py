@@ -1,0 +1,609 @@
+"""certs.Certs over the AT engine and a scripted fake module: the bytes on
+the wire for each operation, MD5 verification, listing, error mapping,
+refusals before any byte, and memory that does not grow with the size."""
+
+import binascii
+import gc
+import os
+import micropython
+
+import ubxsec
+from ubxsec import certs as certs_mod
+from ubxsec.certs import CA, CC, PK, SC, Certs, Entry
+from ubxsec.errors import CmeError, AtError, ProtocolError, VerifyError
+from ubxsec.pem import new_md5
+from fakeuart import FakeUart, PromptReply, reply, OK
+
+try:
+    _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+except NameError:
+    _HERE = "."
+
+THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"  # from the spec's example
+STARTUP = [b"ATE0", b"AT+CMEE=2"]
+
+
+def data_path(name):
+    return _HERE + "/data/" + name
+
+
+def data_file(name):
+    with open(data_path(name), "rb") as f:
+        return f.read()
+
+
+def tmp_path(name):
+    try:
+        os.stat("/tmp")
+        return "/tmp/ubxsec_" + name
+    except OSError:
+        return "ubxsec_" + name
+
+
+def write_file(name, data):
+    path = tmp_path(name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def md5_hex(data):
+    h = new_md5()
+    h.update(data)
+    return binascii.hexlify(h.digest()).decode()
+
+
+def raises(exc_type, fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except exc_type as exc:
+        return exc
+    raise AssertionError("%s not raised" % exc_type.__name__)
+
+
+def der_of(data):
+    """The fake module's own PEM -> DER (binascii, not ubxsec.pem)."""
+    if data[:1] == b"\x30":
+        return data
+    text = bytes(data).replace(b"\r", b"")
+    lines = text.split(b"\n")
+    body = b"".join(line for line in lines if line and not line.startswith(b"-----"))
+    return binascii.a2b_base64(body)
+
+
+class FakeModule:
+    """Answers +USECMNG and +UDWNFILE like the module; knobs to lie."""
+
+    def __init__(self):
+        self.answer_md5 = None      # override the MD5 in import answers
+        self.answer_name = None     # override the name in import answers
+        self.answer_op = None
+        self.import_result = None   # bytes to send instead of the answer
+        self.lines = {}             # command -> response bytes
+
+    def __call__(self, line):
+        text = line.decode()
+        if text in self.lines:
+            return self.lines[text]
+        if text.startswith("AT+USECMNG=0,") or text.startswith("AT+UDWNFILE="):
+            size = int(text.rsplit(",", 1)[1]) if text.startswith("AT+UDWNFILE=") else int(
+                text.split(",")[3])
+            return PromptReply(b"\r\n>", size, lambda data: self._imported(text, data))
+        return None
+
+    def _imported(self, text, data):
+        if text.startswith("AT+UDWNFILE="):
+            return OK
+        if self.import_result is not None:
+            return self.import_result
+        parts = text.split(",")
+        kind = parts[1]
+        name = self.answer_name or parts[2].strip('"')
+        md5 = self.answer_md5 or md5_hex(der_of(data))
+        op = self.answer_op or "0"
+        return reply('+USECMNG: %s,%s,"%s","%s"' % (op, kind, name, md5), "OK")
+
+
+def rig(module=None, **kw):
+    fake = module or FakeModule()
+    uart = FakeUart(fake, **kw)
+    m = ubxsec.Module(uart, timeout_ms=500)
+    return m, uart, fake
+
+
+# -- imports: wire bytes and verification -------------------------------------
+
+def test_import_bytes_pem_thawte():
+    m, uart, _ = rig()
+    pem = data_file("thawte.pem")
+    assert m.certs.import_bytes(pem, CA, "ThawteCA") == THAWTE_MD5
+    assert uart.commands == STARTUP + [b'AT+USECMNG=0,0,"ThawteCA",1516']
+    assert uart.payloads == [pem]
+    assert bytes(uart.written) == b'ATE0\rAT+CMEE=2\rAT+USECMNG=0,0,"ThawteCA",1516\r' + pem
+
+
+def test_import_file_pem_streams_the_file_as_is():
+    m, uart, _ = rig()
+    assert m.certs.import_file(data_path("thawte.pem"), "CA", "ThawteCA") == THAWTE_MD5
+    assert uart.commands[-1] == b'AT+USECMNG=0,0,"ThawteCA",1516'
+    assert uart.payloads == [data_file("thawte.pem")]
+
+
+def test_import_file_lf_pem():
+    m, uart, _ = rig()
+    lf = data_file("thawte.pem").replace(b"\r\n", b"\n")
+    path = write_file("lf.pem", lf)
+    try:
+        assert m.certs.import_file(path, CA, "T") == THAWTE_MD5
+    finally:
+        os.remove(path)
+    assert uart.commands[-1] == b'AT+USECMNG=0,0,"T",%d' % len(lf)
+    assert uart.payloads == [lf]
+
+
+def test_surrounding_whitespace_is_not_sent():
+    pem = data_file("thawte.pem")
+    padded = b"\r\n  \n" + pem + b"\r\n\r\n \t"
+    path = write_file("padded.pem", padded)
+    try:
+        for src in (padded, bytearray(padded), path):
+            m, uart, _ = rig()
+            if isinstance(src, str):
+                got = m.certs.import_file(src, CA, "T")
+            else:
+                got = m.certs.import_bytes(src, CA, "T")
+            assert got == THAWTE_MD5
+            assert uart.commands[-1] == b'AT+USECMNG=0,0,"T",1516'
+            assert uart.payloads == [pem]
+    finally:
+        os.remove(path)
+
+
+def test_import_der_file_and_bytes():
+    der = data_file("thawte.der")
+    for src in (data_path("thawte.der"), der, memoryview(der)):
+        m, uart, _ = rig()
+        if isinstance(src, str):
+            got = m.certs.import_file(src, SC, "server")
+        else:
+            got = m.certs.import_bytes(src, SC, "server")
+        assert got == THAWTE_MD5 == md5_hex(der)
+        assert uart.commands[-1] == b'AT+USECMNG=0,3,"server",1060'
+        assert uart.payloads == [der]
+
+
+def test_md5_mismatch_raises_verify_error():
+    fake = FakeModule()
+    fake.answer_md5 = "0123456789abcdef0123456789abcdef"
+    for src in ("file", "bytes"):
+        m, uart, _ = rig(fake)
+        if src == "file":
+            exc = raises(VerifyError, m.certs.import_file, data_path("thawte.pem"), CA, "ThawteCA")
+        else:
+            exc = raises(VerifyError, m.certs.import_bytes, data_file("thawte.der"), CA, "ThawteCA")
+        assert THAWTE_MD5 in str(exc) and fake.answer_md5 in str(exc)
+
+
+def test_md5_answer_case_is_normalised():
+    fake = FakeModule()
+    fake.answer_md5 = THAWTE_MD5.upper()
+    m, _, _ = rig(fake)
+    assert m.certs.import_bytes(data_file("thawte.pem"), CA, "ThawteCA") == THAWTE_MD5
+
+
+def test_answer_for_another_name_type_or_op_is_a_protocol_error():
+    for knob, value in (("answer_name", "Other"), ("answer_op", "1")):
+        fake = FakeModule()
+        setattr(fake, knob, value)
+        m, _, _ = rig(fake)
+        raises(ProtocolError, m.certs.import_bytes, data_file("thawte.pem"), CA, "ThawteCA")
+    fake = FakeModule()
+    fake.import_result = reply('+USECMNG: 0,1,"ThawteCA","%s"' % THAWTE_MD5, "OK")
+    m, _, _ = rig(fake)
+    raises(ProtocolError, m.certs.import_bytes, data_file("thawte.pem"), CA, "ThawteCA")
+    fake.import_result = OK  # no answer line at all
+    m, _, _ = rig(fake)
+    raises(ProtocolError, m.certs.import_bytes, data_file("thawte.pem"), CA, "ThawteCA")
+    fake.import_result = reply('+USECMNG: 0,0,"ThawteCA","xyz"', "OK")
+    m, _, _ = rig(fake)
+    raises(ProtocolError, m.certs.import_bytes, data_file("thawte.pem"), CA, "ThawteCA")
+
+
+def test_module_errors_are_mapped():
+    fake = FakeModule()
+    fake.import_result = reply("+CME ERROR: memory full")
+    m, _, _ = rig(fake)
+    exc = raises(CmeError, m.certs.import_bytes, data_file("thawte.der"), CA, "ThawteCA")
+    assert exc.text == "memory full" and exc.code is None
+    fake.import_result = reply("+CME ERROR: 20")
+    exc = raises(CmeError, m.certs.import_bytes, data_file("thawte.der"), CA, "ThawteCA")
+    assert exc.code == 20
+    fake.lines['AT+USECMNG=2,0,"ubx_digicert_global_root_ca"'] = reply(
+        "+CME ERROR: operation not allowed")
+    exc = raises(CmeError, m.certs.remove, CA, "ubx_digicert_global_root_ca")
+    assert exc.text == "operation not allowed"
+    fake.lines['AT+USECMNG=4,1,"nope"'] = reply("ERROR")
+    exc = raises(AtError, m.certs.md5, CC, "nope")
+    assert not isinstance(exc, CmeError)
+
+
+def test_private_key_with_password_is_redacted_in_the_trace():
+    traced = []
+    fake = FakeModule()
+    uart = FakeUart(fake)
+    m = ubxsec.Module(uart, timeout_ms=500, trace=traced.append)
+    key = b"\x30\x06\x02\x01\x00\x04\x01\x07"  # stands in for an encrypted PKCS#8 DER
+    assert m.certs.import_bytes(key, PK, "key1", password="s3cret pw") == md5_hex(key)
+    assert uart.commands[-1] == b'AT+USECMNG=0,2,"key1",8,"s3cret pw"'
+    assert uart.payloads == [key]
+    joined = "\n".join(traced)
+    assert "s3cret" not in joined and "key1" not in joined
+    assert "=> [8 bytes]" in joined
+
+
+def test_mid_stream_bad_pem_is_never_success():
+    good = data_file("thawte.pem")
+    bad = good[:900] + b"*" + good[901:]
+    path = write_file("bad.pem", bad)
+    try:
+        # the module refuses it too
+        fake = FakeModule()
+        fake.import_result = reply("+CME ERROR: incorrect parameters")
+        m, uart, _ = rig(fake)
+        exc = raises(ValueError, m.certs.import_file, path, CA, "ThawteCA")
+        assert "base64" in str(exc) and "incorrect parameters" in str(exc)
+        assert uart.payloads == [bad]  # all announced bytes went out
+        # the module (wrongly) stores it: the entry is removed again
+        fake = FakeModule()
+        fake.answer_md5 = THAWTE_MD5
+        fake.lines['AT+USECMNG=2,0,"ThawteCA"'] = OK
+        m, uart, _ = rig(fake)
+        exc = raises(ValueError, m.certs.import_file, path, CA, "ThawteCA")
+        assert "removed" in str(exc)
+        assert uart.commands[-1] == b'AT+USECMNG=2,0,"ThawteCA"'
+        # a truncated file: found at the end
+        path2 = write_file("trunc.pem", good[:1400])
+        fake = FakeModule()
+        fake.import_result = reply("+CME ERROR: incorrect parameters")
+        m, uart, _ = rig(fake)
+        exc = raises(ValueError, m.certs.import_file, path2, CA, "ThawteCA")
+        assert "truncated" in str(exc)
+        assert uart.payloads == [good[:1400]]
+        os.remove(path2)
+    finally:
+        os.remove(path)
+
+
+# -- refusals before any byte --------------------------------------------------
+
+def test_invalid_parameters_write_nothing():
+    pem = data_file("thawte.pem")
+    der = data_file("thawte.der")
+    key_pem = b"-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n"
+    big = b"\x30\x82\x20\x00" + bytes(8192)  # 8196 bytes
+    cases = (
+        (lambda c: c.import_bytes(pem, CA, "x" * 31)),
+        (lambda c: c.import_bytes(pem, CA, "")),
+        (lambda c: c.import_bytes(pem, CA, 'a"b')),
+        (lambda c: c.import_bytes(pem, CA, "a\rb")),
+        (lambda c: c.import_bytes(pem, CA, "a\x00b")),
+        (lambda c: c.import_bytes(pem, CA, "caf\u00e9")),
+        (lambda c: c.import_bytes(pem, 4, "n")),
+        (lambda c: c.import_bytes(pem, "XX", "n")),
+        (lambda c: c.import_bytes(pem, True, "n")),
+        (lambda c: c.import_bytes(b"", CA, "n")),
+        (lambda c: c.import_bytes(big, CA, "n")),
+        (lambda c: c.import_bytes("text", CA, "n")),
+        (lambda c: c.import_bytes(der, CA, "n", password="pw")),
+        (lambda c: c.import_bytes(der, PK, "n", password="p" * 129)),
+        (lambda c: c.import_bytes(der, PK, "n", password="")),
+        (lambda c: c.import_bytes(der, PK, "n", password='a"b')),
+        (lambda c: c.import_bytes(key_pem, PK, "n", password="pw")),
+        (lambda c: c.import_bytes(key_pem, CA, "n")),
+        (lambda c: c.import_bytes(pem, PK, "n")),
+        (lambda c: c.import_bytes(pem.replace(b"MIIE", b"MI*E"), CA, "n")),
+        (lambda c: c.import_bytes(der[:-1], CA, "n")),
+        (lambda c: c.import_bytes(der + b"\x00", CA, "n")),
+        (lambda c: c.import_bytes(b"hello", CA, "n")),
+        (lambda c: c.import_file(data_path("thawte.pem"), CA, "x" * 31)),
+        (lambda c: c.import_file(data_path("thawte.pem"), PK, "n")),
+        (lambda c: c.import_file(data_path("thawte.der"), CA, "n", password="pw")),
+        (lambda c: c.import_from_module_file("f" * 64, CA, "n")),
+        (lambda c: c.import_from_module_file("", CA, "n")),
+        (lambda c: c.import_from_module_file("f.pem", CA, "n", expect_md5="abc")),
+        (lambda c: c.upload(pem, "f" * 64)),
+        (lambda c: c.upload(b"", "f.pem")),
+        (lambda c: c.remove(CA, "x" * 61)),
+        (lambda c: c.md5(9, "n")),
+        (lambda c: c.list("ZZ")),
+    )
+    for i, case in enumerate(cases):
+        m, uart, _ = rig()
+        try:
+            case(m.certs)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("case %d accepted" % i)
+        assert uart.written == bytearray(), "case %d wrote %r" % (i, bytes(uart.written))
+
+
+def test_file_checks_before_sending():
+    der = data_file("thawte.der")
+    cases = (
+        ("short.der", der[:-10]),
+        ("long.der", der + b"\x00"),
+        ("key.pem", b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"),
+        ("text.pem", b"hello\n-----BEGIN CERTIFICATE-----\n"),
+        ("ws.pem", b" \n\r\n\t "),
+        ("empty.pem", b""),
+        ("big.der", b"\x30\x82\x20\x01" + bytes(8193)),
+    )
+    for name, data in cases:
+        path = write_file(name, data)
+        try:
+            m, uart, _ = rig()
+            raises(ValueError, m.certs.import_file, path, CA, "n")
+            assert uart.written == bytearray(), name
+        finally:
+            os.remove(path)
+
+
+# -- module file system ----------------------------------------------------------
+
+def test_upload_then_import_from_module_file():
+    pem = data_file("thawte.pem")
+    fake = FakeModule()
+    fake.lines['AT+USECMNG=1,0,"ThawteCA","thawte.pem"'] = reply(
+        '+USECMNG: 1,0,"ThawteCA","%s"' % THAWTE_MD5, "OK")
+    m, uart, _ = rig(fake)
+    assert m.certs.upload(data_path("thawte.pem"), "thawte.pem") == 1516
+    assert uart.commands[-1] == b'AT+UDWNFILE="thawte.pem",1516'
+    assert uart.payloads == [pem]
+    assert m.certs.upload(pem, "thawte.pem") == 1516
+    assert uart.payloads == [pem, pem]
+    want = m.certs.der_md5(data_path("thawte.pem"))
+    assert want == THAWTE_MD5 == m.certs.der_md5(pem)
+    assert m.certs.import_from_module_file("thawte.pem", CA, "ThawteCA", expect_md5=want) == want
+    assert uart.commands[-1] == b'AT+USECMNG=1,0,"ThawteCA","thawte.pem"'
+    raises(VerifyError, m.certs.import_from_module_file, "thawte.pem", CA, "ThawteCA",
+           expect_md5="00" * 16)
+
+
+# -- management --------------------------------------------------------------------
+
+LISTING = (
+    '"CA","ThawteCA","thawte Primary Root CA","2036/07/17"',
+    '"CC","JohnDoeCC","GlobalSign, Inc. Client","2010/01/01"',
+    '"PK","JohnDoePK"',
+    '"SC","server"',
+    '"CA","ubx_digicert_global_root_ca","DigiCert Global Root CA","2031/11/10 00:00:00"',
+    '"CA","ubx_starfield_service_root_ca_g2",'
+    '"Starfield Services Root Certificate Authority - G2","2034/06/28 17:39:16"',
+)
+
+
+def test_list_parses_user_and_preinstalled_entries():
+    fake = FakeModule()
+    fake.lines["AT+USECMNG=3"] = reply(*(LISTING + ("OK",)))
+    m, uart, _ = rig(fake)
+    entries = m.certs.list()
+    assert uart.commands[-1] == b"AT+USECMNG=3"
+    assert entries == [
+        Entry("CA", "ThawteCA", "thawte Primary Root CA", "2036/07/17"),
+        Entry("CC", "JohnDoeCC", "GlobalSign, Inc. Client", "2010/01/01"),
+        Entry("PK", "JohnDoePK", None, None),
+        Entry("SC", "server", None, None),
+        Entry("CA", "ubx_digicert_global_root_ca", "DigiCert Global Root CA", "2031/11/10 00:00:00"),
+        Entry("CA", "ubx_starfield_service_root_ca_g2",
+              "Starfield Services Root Certificate Authority - G2", "2034/06/28 17:39:16"),
+    ]
+    assert entries[0].common_name == "thawte Primary Root CA"
+    assert entries[2].kind == "PK"
+
+
+def test_list_by_kind_and_empty():
+    fake = FakeModule()
+    fake.lines["AT+USECMNG=3,2"] = reply('"PK","k1"', '"PK","k2"', "OK")
+    fake.lines["AT+USECMNG=3,1"] = OK
+    m, uart, _ = rig(fake)
+    assert [e.name for e in m.certs.list(PK)] == ["k1", "k2"]
+    assert m.certs.list("CC") == []
+    assert uart.commands[-2:] == [b"AT+USECMNG=3,2", b"AT+USECMNG=3,1"]
+
+
+def test_list_tolerates_the_examples_bare_type():
+    fake = FakeModule()
+    fake.lines["AT+USECMNG=3"] = reply('CA, "ThawteCA","thawte Primary Root CA","2036/07/17"', "OK")
+    m, _, _ = rig(fake)
+    assert m.certs.list() == [Entry("CA", "ThawteCA", "thawte Primary Root CA", "2036/07/17")]
+
+
+def test_malformed_listings_are_protocol_errors():
+    bad_lines = (
+        '"XX","name"',
+        '"CA"',
+        '"CA","n","cn"',
+        '"CA","n","cn","2036-07-17"',
+        '"CA","n","cn","2036/07/17","extra"',
+        '"CA","unterminated',
+        '"CA" junk,"n"',
+    )
+    for line in bad_lines:
+        fake = FakeModule()
+        fake.lines["AT+USECMNG=3"] = reply(line, "OK")
+        m, _, _ = rig(fake)
+        raises(ProtocolError, m.certs.list)
+    fake = FakeModule()
+    fake.lines["AT+USECMNG=3,0"] = reply('"PK","k"', "OK")
+    m, _, _ = rig(fake)
+    raises(ProtocolError, m.certs.list, CA)
+
+
+def test_md5_and_remove_wire():
+    fake = FakeModule()
+    fake.lines['AT+USECMNG=4,0,"ThawteCA"'] = reply('+USECMNG: 4,0,"ThawteCA","%s"' % THAWTE_MD5, "OK")
+    fake.lines['AT+USECMNG=2,1,"JohnDoeCC"'] = OK
+    m, uart, _ = rig(fake)
+    assert m.certs.md5(CA, "ThawteCA") == THAWTE_MD5
+    assert m.certs.remove(CC, "JohnDoeCC") is None
+    assert uart.commands[2:] == [b'AT+USECMNG=4,0,"ThawteCA"', b'AT+USECMNG=2,1,"JohnDoeCC"']
+    fake.lines['AT+USECMNG=4,0,"ThawteCA"'] = reply('+USECMNG: 4,0,"Other","%s"' % THAWTE_MD5, "OK")
+    raises(ProtocolError, m.certs.md5, CA, "ThawteCA")
+
+
+def test_kind_constants_and_strings():
+    assert (CA, CC, PK, SC) == (0, 1, 2, 3)
+    for code, text in enumerate(("CA", "CC", "PK", "SC")):
+        assert certs_mod.kind_code(code) == certs_mod.kind_code(text) == code
+
+
+# -- memory ------------------------------------------------------------------------------
+
+class _StepAt:
+    """A stand-in engine: hands the source preallocated views and checks
+    that filling them allocates nothing."""
+
+    def __init__(self, chunk=256):
+        self.buf = bytearray(chunk)
+        self.full = memoryview(self.buf)
+        self.sent = new_md5()
+        self.lines = None
+
+    def command_with_data(self, cmd, size, source, timeout_ms=None, secret=False, redact=None):
+        tail = self.full[:size % len(self.buf)] if size % len(self.buf) else self.full
+        left = size
+        got = 0
+        while left:
+            view = self.full if left >= len(self.buf) else tail
+            micropython.heap_lock()
+            try:
+                n = source(view)
+            finally:
+                micropython.heap_unlock()
+            assert n == len(view)
+            self.sent.update(view)
+            left -= n
+            got += n
+        name = cmd.split(",")[2]
+        md5 = binascii.hexlify(self.sent.digest()).decode()
+        return ['+USECMNG: 0,%s,%s,"%s"' % (cmd.split(",")[1], name, md5)]
+
+
+def test_der_file_chunk_loop_allocates_nothing():
+    at = _StepAt()
+    c = Certs(at)
+    assert c.import_file(data_path("thawte.der"), CA, "ThawteCA") == THAWTE_MD5
+    # bytes input (shared through BytesIO): no allocation either
+    at = _StepAt()
+    assert Certs(at).import_bytes(data_file("thawte.der"), CA, "ThawteCA") == THAWTE_MD5
+
+
+def test_pem_file_chunk_loop_allocates_nothing():
+    at = _StepAt(61)
+    c = Certs(at)
+    # the module's MD5 (of the DER) differs from the MD5 of the PEM sent here
+    raises(VerifyError, c.import_file, data_path("thawte.pem"), CA, "ThawteCA")
+
+
+class _SinkUart:
+    """A module that keeps nothing of a transfer but its length: measuring
+    the library's heap, not the fake's."""
+
+    def __init__(self):
+        self.out = bytearray(128)
+        self.out_n = 0
+        self.out_i = 0
+        self.cmd = bytearray(128)
+        self.cmd_n = 0
+        self.owed = 0
+        self.md5 = None
+        self.name = b""
+        self.kind = b"0"
+        self.base = 0
+        self.peak = 0
+
+    def _queue(self, data):
+        self.out[self.out_n:self.out_n + len(data)] = data
+        self.out_n += len(data)
+
+    def any(self):
+        return self.out_n - self.out_i
+
+    def readinto(self, buf, n=None):
+        avail = self.out_n - self.out_i
+        if n is None or n > len(buf):
+            n = len(buf)
+        if n > avail:
+            n = avail
+        for i in range(n):
+            buf[i] = self.out[self.out_i + i]
+        self.out_i += n
+        if self.out_i == self.out_n:
+            self.out_i = self.out_n = 0
+        return n or None
+
+    def write(self, buf, off=0, n=None):
+        if n is None:
+            n = len(buf) - off
+        used = gc.mem_alloc() - self.base
+        if used > self.peak:
+            self.peak = used
+        if self.owed:
+            k = n if n <= self.owed else self.owed
+            self.md5.update(buf)  # the engine writes its whole chunk
+            self.owed -= k
+            if not self.owed:
+                digest = binascii.hexlify(self.md5.digest())
+                self._queue(b'\r\n+USECMNG: 0,' + self.kind + b',"' + self.name + b'","' + digest
+                            + b'"\r\n\r\nOK\r\n')
+            return k
+        for i in range(off, off + n):
+            c = buf[i]
+            if c == 13:
+                line = bytes(self.cmd[:self.cmd_n])
+                self.cmd_n = 0
+                if line.startswith(b"AT+USECMNG=0,"):
+                    parts = line.split(b",")
+                    self.kind = parts[1]
+                    self.name = parts[2].strip(b'"')
+                    self.owed = int(parts[3])
+                    self.md5 = new_md5()
+                    self._queue(b">")
+                else:
+                    self._queue(b"\r\nOK\r\n")
+            else:
+                self.cmd[self.cmd_n] = c
+                self.cmd_n += 1
+        return n
+
+
+def _der_blob(total):
+    body = total - 4
+    return b"\x30\x82" + bytes((body >> 8, body & 0xFF)) + bytes((i * 7) & 0xFF for i in range(body))
+
+
+def _import_peak(path, total):
+    uart = _SinkUart()
+    m = ubxsec.Module(uart, timeout_ms=500)
+    m.start()
+    c = m.certs
+    gc.collect()
+    uart.base = gc.mem_alloc()
+    uart.peak = 0
+    assert c.import_file(path, CA, "blob") == md5_hex(_der_blob(total))
+    return uart.peak
+
+
+def test_peak_heap_does_not_grow_with_size():
+    small = write_file("1k.der", _der_blob(1024))
+    big = write_file("8k.der", _der_blob(8192))
+    try:
+        _import_peak(small, 1024)  # warm up (imports, interned names)
+        p1 = _import_peak(small, 1024)
+        p8 = _import_peak(big, 8192)
+    finally:
+        os.remove(small)
+        os.remove(big)
+    assert p8 > 0 and p1 > 0
+    assert p8 - p1 <= 256, (p1, p8)

@@ -1,0 +1,239 @@
+"""pem.PemDecoder: chunk boundaries, line endings, every rejection, no
+allocation while feeding, and the spec's Thawte vector."""
+
+import binascii
+import hashlib
+import io
+import micropython
+
+from ubxsec.pem import PemDecoder
+from ubxsec.md5 import MD5
+
+try:
+    _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+except NameError:
+    _HERE = "."
+
+THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"  # from the spec's example
+
+
+def data_file(name):
+    with open(_HERE + "/data/" + name, "rb") as f:
+        return f.read()
+
+
+def md5_hex(data):
+    h = hashlib.md5()
+    h.update(data)
+    return binascii.hexlify(h.digest()).decode()
+
+
+def make_pem(der, label="CERTIFICATE", eol=b"\n", width=64, final_eol=True):
+    """A PEM built with binascii's encoder, independent of the decoder."""
+    b64 = binascii.b2a_base64(der).strip()
+    out = bytearray(b"-----BEGIN " + label.encode() + b"-----" + eol)
+    for i in range(0, len(b64), width):
+        out += b64[i:i + width] + eol
+    out += b"-----END " + label.encode() + b"-----"
+    if final_eol:
+        out += eol
+    return bytes(out)
+
+
+def decode(pem, step=None):
+    """(DER, hex MD5) of pem fed in chunks of `step` bytes (None: at once)."""
+    der = bytearray()
+    dec = PemDecoder()
+    dec.reset(sink=lambda mv: der.extend(mv))
+    if step is None:
+        dec.feed(pem)
+    else:
+        for i in range(0, len(pem), step):
+            dec.feed(pem[i:i + step])
+    n = dec.finish()
+    assert n == len(der)
+    return bytes(der), binascii.hexlify(dec.digest()).decode()
+
+
+def rejected(pem, words):
+    """pem must be refused whole and byte by byte, naming `words`."""
+    for step in (None, 1, 7):
+        try:
+            decode(pem, step)
+        except ValueError as exc:
+            assert words in str(exc), "%r not in %r" % (words, str(exc))
+        else:
+            raise AssertionError("accepted (step %r): %r" % (step, pem[:60]))
+
+
+def thawte_der():
+    return data_file("thawte.der")
+
+
+def test_thawte_vector_from_the_spec():
+    pem = data_file("thawte.pem")
+    assert len(pem) == 1516 and pem.count(b"\r\n") == 24
+    der, md5 = decode(pem)
+    assert md5 == THAWTE_MD5
+    assert der == thawte_der()
+
+
+def test_chunk_boundary_sweep_crlf_and_lf():
+    pem_crlf = data_file("thawte.pem")
+    pem_lf = pem_crlf.replace(b"\r\n", b"\n")
+    assert len(pem_lf) == 1516 - 24
+    want = thawte_der()
+    for pem in (pem_crlf, pem_lf):
+        for step in range(1, 100):
+            der, md5 = decode(pem, step)
+            assert der == want, "step %d" % step
+            assert md5 == THAWTE_MD5
+        for step in (127, 255, 256, 257, 1000, 1515, 1516):
+            assert decode(pem, step)[1] == THAWTE_MD5
+
+
+def test_every_split_point_of_begin_crlf_and_end():
+    pem = data_file("thawte.pem")
+    for cut in range(0, len(pem) + 1):
+        if 40 < cut < len(pem) - 60 and cut % 97:
+            continue  # the body is covered by the sweep; keep the run short
+        dec = PemDecoder()
+        dec.reset()
+        dec.feed(pem[:cut])
+        dec.feed(pem[cut:])
+        dec.finish()
+        assert binascii.hexlify(dec.digest()).decode() == THAWTE_MD5, cut
+
+
+def test_any_der_length_and_padding():
+    # lengths 1..70 cover no padding, '=' and '==' at every group position
+    for n in range(1, 71):
+        der = bytes((i * 37 + n) & 0xFF for i in range(n))
+        for eol in (b"\n", b"\r\n"):
+            pem = make_pem(der, "PRIVATE KEY", eol)
+            got, md5 = decode(pem, 5)
+            assert got == der, n
+            assert md5 == md5_hex(der)
+
+
+def test_line_width_and_missing_final_newline():
+    der = thawte_der()
+    for width in (4, 60, 76, 2000):
+        assert decode(make_pem(der, width=width, final_eol=False), 3)[0] == der
+
+
+def test_surrounding_whitespace_is_tolerated():
+    der = thawte_der()
+    pem = b" \r\n\t\n" + make_pem(der, eol=b"\r\n") + b"\r\n\r\n  \n"
+    assert decode(pem, 2)[0] == der
+
+
+def test_label_is_reported():
+    dec = PemDecoder()
+    dec.reset()
+    dec.feed(make_pem(b"\x30\x00", "EC PRIVATE KEY"))
+    dec.finish()
+    assert dec.label == "EC PRIVATE KEY"
+
+
+def test_rejects_missing_begin():
+    body = make_pem(thawte_der()).split(b"\n", 1)[1]
+    rejected(body, "BEGIN")
+    rejected(b"", "BEGIN")
+    rejected(b"  \r\n", "BEGIN")
+    rejected(b"text\n" + make_pem(b"\x30\x00"), "BEGIN")
+
+
+def test_rejects_mismatched_end_label():
+    pem = make_pem(b"\x30\x03\x02\x01\x05").replace(b"END CERTIFICATE", b"END PRIVATE KEY")
+    rejected(pem, "END line")
+    rejected(make_pem(b"\x30\x00").replace(b"-----END", b"----END"), "END line")
+
+
+def test_rejects_extension_headers():
+    pem = (b"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+           b"DEK-Info: DES-EDE3-CBC,0123456789ABCDEF\n\nMIIB\n-----END RSA PRIVATE KEY-----\n")
+    rejected(pem, "Proc-Type")
+    pem = b"-----BEGIN PRIVATE KEY-----\nDEKInfo:AAAA\nMIIB\n-----END PRIVATE KEY-----\n"
+    rejected(pem, "Proc-Type")
+
+
+def test_rejects_ec_parameters_block():
+    pem = (make_pem(b"\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07", "EC PARAMETERS")
+           + make_pem(b"\x30\x00", "EC PRIVATE KEY"))
+    rejected(pem, "EC PARAMETERS")
+
+
+def test_rejects_bad_base64():
+    good = make_pem(thawte_der())
+    rejected(good.replace(b"MIIE", b"MI*E", 1), "bad base64")
+    rejected(good.replace(b"MIIE", b"MI E", 1), "bad base64")
+    rejected(good.replace(b"MIIE", b"M=IE", 1), "padding")
+    rejected(make_pem(b"\x30\x01\x05").replace(b"MAEF", b"MAEFA"), "group")
+    rejected(make_pem(b"\x30").replace(b"==", b"="), "padding")
+    rejected(make_pem(b"\x30").replace(b"==", b"==A"), "padding")
+    rejected(make_pem(b"\x30\x01").replace(b"=", b"=="), "padding")
+
+
+def test_rejects_blank_line_and_bare_cr():
+    good = make_pem(thawte_der())
+    rejected(good.replace(b"\n", b"\n\n", 3), "blank line")
+    rejected(good.replace(b"\n", b"\r"), "")  # old Mac line ends
+    lines = good.split(b"\n")
+    lines[2] = lines[2][:10] + b"\r" + lines[2][10:]
+    rejected(b"\n".join(lines), "CR not followed by LF")
+
+
+def test_rejects_more_than_one_object():
+    one = make_pem(b"\x30\x00")
+    rejected(one + one, "more than one")
+    rejected(one + b"trailing words\n", "after the END")
+
+
+def test_rejects_truncated_and_empty():
+    pem = make_pem(thawte_der())
+    rejected(pem[:200], "truncated")
+    rejected(pem[:-30], "truncated")
+    rejected(b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", "empty")
+    rejected(b"-----BEGIN -----\nMIIB\n-----END -----\n", "BEGIN line")
+    rejected(b"-----BEGIN " + b"X" * 100 + b"-----\n", "too long")
+
+
+def test_feeding_allocates_nothing():
+    pem = data_file("thawte.pem")
+    src = io.BytesIO(pem)  # readinto copies without allocating
+    buf = bytearray(61)
+    dec = PemDecoder()
+    dec.reset()
+    micropython.heap_lock()
+    try:
+        while True:
+            n = src.readinto(buf)
+            if not n:
+                break
+            dec.feed(buf, n)
+    finally:
+        micropython.heap_unlock()
+    dec.finish()
+    assert binascii.hexlify(dec.digest()).decode() == THAWTE_MD5
+
+
+def test_md5_fallback_matches_hashlib_and_allocates_nothing():
+    for n in (0, 1, 55, 56, 63, 64, 65, 127, 128, 1060):
+        data = bytes((i * 131 + 7) & 0xFF for i in range(n))
+        fallback = MD5()
+        fallback.update(data[: n // 3])
+        fallback.update(data[n // 3:])
+        ref = hashlib.md5()
+        ref.update(data)
+        assert fallback.digest() == ref.digest(), n
+    h = MD5()
+    block = bytearray(range(200))
+    view = memoryview(block)
+    micropython.heap_lock()
+    try:
+        h.update(block)
+        h.update(view)
+    finally:
+        micropython.heap_unlock()
+    assert binascii.hexlify(MD5(thawte_der()).digest()).decode() == THAWTE_MD5
