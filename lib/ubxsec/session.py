@@ -1,0 +1,148 @@
+"""(D)TLS session resumption across power cycles: +UUSECPRF.
+
+The module keeps session data only until it is powered off. SessionKeeper
+listens to the +UUSECPRF URCs, remembers per profile the status, type and
+data they report, saves the data of one profile to a small file and writes
+it back to the module after a power cycle:
+
+    keeper = SessionKeeper(at)          # one per engine: it owns "+UUSECPRF:"
+    ... connection handshakes; URCs arrive ...
+    keeper.save(0, "/sess0.json")       # reads a ticket from the module if needed
+    ... power cycle ...
+    keeper.restore("/sess0.json")       # status 1, type, then the data tag
+
+Session IDs (types 0, 10) come only in URCs (the module does not keep
+them); session tickets (types 1, 3, 11, 13) are stored in the profile, and
+the URC only reports status 2, so save() reads them with
+AT+USECPRF=<id>,13,<tag>. The data never goes to a trace (secret commands,
+and the engine redacts +UUSECPRF lines); the file on flash does hold it.
+"""
+
+import json
+import os
+
+from .errors import ProtocolError
+from .params import check_int
+from .profiles import DATA_TAG, DATA_TAGS, SecurityProfile, payload, session_value
+
+PREFIX = "+UUSECPRF:"
+_FORMAT = 1   # version of the saved file
+_TYPE_OF = {2: 0, 3: 1, 5: 3, 12: 10, 13: 11, 15: 13}  # data tag -> type
+_ID_TAGS = (2, 12)   # session IDs: sent in URCs only, not kept by the module
+
+
+def parse_urc(line):
+    """'+UUSECPRF: <id>,13,<tag>,<v1>[,<v2>]' -> (profile_id, tag, value):
+    value as SecurityProfile.session_value gives it. ProtocolError if it is
+    not a well-formed session URC."""
+    f = payload(line, PREFIX)
+    if len(f) < 4 or f[1] != 13 or not isinstance(f[0], int) or f[0] > 4:
+        raise ProtocolError("not a session URC")
+    tag = f[2]
+    if tag not in (0, 1) and tag not in DATA_TAGS:
+        raise ProtocolError("unknown session tag")
+    return f[0], tag, session_value(tag, f[3:])
+
+
+class SessionKeeper:
+    def __init__(self, at):
+        self._at = at
+        # per profile id: [status, data tag, data value]; None: not known
+        self._state = [[None, None, None] for _ in range(5)]
+        self.malformed = 0    # +UUSECPRF lines that did not parse
+        at.on_urc(PREFIX, self._on_urc)
+
+    def __repr__(self):
+        return "<SessionKeeper>"  # never the data
+
+    def _on_urc(self, line):
+        # runs inside the engine's dispatch: record only, never send commands
+        try:
+            pid, tag, value = parse_urc(line)
+        except ProtocolError:
+            self.malformed += 1
+            return
+        st = self._state[pid]
+        if tag == 0:
+            st[0] = value
+            if value == 2 and st[1] not in _ID_TAGS:
+                st[1] = st[2] = None  # a new ticket: capture() reads it
+        elif tag == 1:
+            if st[1] is not None and _TYPE_OF[st[1]] != value:
+                st[1] = st[2] = None  # data of another type is stale
+        else:
+            st[1] = tag
+            st[2] = value
+
+    def _st(self, profile_id):
+        return self._state[check_int(profile_id, range(5), "profile_id")]
+
+    def status(self, profile_id):
+        """Last reported status (0 disabled, 1 enabled, 2 data configured)."""
+        return self._st(profile_id)[0]
+
+    def has_data(self, profile_id):
+        return self._st(profile_id)[2] is not None
+
+    def forget(self, profile_id):
+        self._st(profile_id)[:] = [None, None, None]
+
+    def capture(self, profile_id):
+        """Make sure the profile's session data is held: a session ticket
+        (status 2, no data from URCs) is read from the module; with no
+        status reported (e.g. after an MCU restart) the status is read
+        first. Call it from the application, never from a URC handler.
+        True if data is held."""
+        st = self._st(profile_id)
+        if st[2] is None:
+            prof = SecurityProfile(self._at, profile_id)
+            if st[0] is None:
+                st[0] = prof.session_status()
+            if st[0] != 2:
+                return False
+            tag = DATA_TAG[prof.session_type()]
+            if tag in _ID_TAGS:
+                return False  # the module never keeps session IDs
+            value = prof.session_data(tag)
+            if value:
+                st[1] = tag
+                st[2] = value
+        return st[2] is not None
+
+    def save(self, profile_id, path):
+        """Write the profile's session data to path (JSON, about the size of
+        the base64 data): a tmp file first, then renamed over path, so a
+        power loss leaves the old file or the new one (littlefs renames
+        atomically; FAT removes the old file just before)."""
+        if not self.capture(profile_id):
+            raise ValueError("no session data for profile %d" % profile_id)
+        tag = self._state[profile_id][1]
+        value = self._state[profile_id][2]
+        doc = {"v": _FORMAT, "id": profile_id, "tag": tag,
+               "data": list(value) if tag == 2 else [value]}
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(doc, f)
+        os.rename(tmp, path)
+
+    def restore(self, path, profile_id=None):
+        """Write a saved session back to the module (to profile_id, or the
+        one it was saved from): tag 0 enabled, tag 1 its type, then its data
+        tag. The file is checked whole before the first command (ValueError)."""
+        with open(path) as f:
+            try:
+                doc = json.load(f)
+            except ValueError:
+                raise ValueError("session file is not JSON")
+        if not isinstance(doc, dict) or doc.get("v") != _FORMAT:
+            raise ValueError("not a session file")
+        if profile_id is None:
+            profile_id = doc.get("id")
+        tag = doc.get("tag")
+        data = doc.get("data")
+        if not isinstance(tag, int) or tag not in _TYPE_OF or not isinstance(data, list):
+            raise ValueError("session file holds no valid tag/data")
+        prof = SecurityProfile(self._at, profile_id)
+        prof.apply({"session_status": 1, "session_type": _TYPE_OF[tag],
+                    "session_data": tuple([tag] + data)})
+        self._state[profile_id] = [None, tag, tuple(data) if tag == 2 else data[0]]
