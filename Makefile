@@ -7,6 +7,8 @@ APT_PKGS := socat
 
 .PHONY: all setup test demo bench board clean
 
+include mk/board.mk
+
 all: test
 
 $(STAMP): requirements.txt sim/pyproject.toml
