@@ -1,21 +1,23 @@
 # Every target installs what it needs: a fresh clone runs `make demo` / `make test` as is.
+# Everything comes from PyPI into .venv: the simulator and the virtual board use Python's
+# own pty support, so no Debian package is needed beyond python3 and python3-venv.
 PY      ?= python3
 VENV    := .venv
 VPY     := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
-APT_PKGS := socat
 
-.PHONY: all setup test demo bench board clean
+.PHONY: all setup test clean
+.DEFAULT_GOAL := test
 
-include mk/board.mk
+include mk/*.mk
 
 all: test
 
 $(STAMP): requirements.txt sim/pyproject.toml
-	@command -v socat >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && apt-get install -y -qq $(APT_PKGS)) >/dev/null; \
-	  else echo "note: socat not found; install it with: sudo apt-get install $(APT_PKGS)"; fi; }
-	test -x $(VPY) || $(PY) -m venv $(VENV)
+	@# a bare Debian python3 lacks ensurepip: python3-venv brings it (root only)
+	test -x $(VPY) || $(PY) -m venv $(VENV) || { rm -rf $(VENV); \
+	  [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null \
+	  && $(PY) -m venv $(VENV); }
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -r requirements.txt
 	$(VPY) -m pip install -q -e sim
