@@ -1,14 +1,18 @@
 """ST NUCLEO-F411RE wired to the module's main UART.
 
-USART2 (PA2/PA3) is the ST-LINK virtual COM port that carries the REPL, so
-the module goes on USART1. Wiring (the module's logic is 1.8 V on SARA-R5-class
+MicroPython's NUCLEO_F411RE firmware defines only UART 2 (PA2/PA3: the
+ST-LINK virtual COM port that carries the REPL) and UART 6 (PC6/PC7), so
+the module goes on UART 6. Wiring (the module's logic is 1.8 V on SARA-R5-class
 modules: use a level translator between the 3.3 V board and the module):
 
-    PA9  (CN10-21, Arduino D8, USART1 TX)  ->  module TXD  (DTE data in)
-    PA10 (CN10-33, Arduino D2, USART1 RX)  <-  module RXD  (DTE data out)
-    PA11 (CN10-14, USART1 CTS)             <-  module CTS  (optional flow control)
-    PA12 (CN10-12, USART1 RTS)             ->  module RTS  (optional flow control)
-    GND                                    --  module GND
+    PC6 (CN10-4,  USART6 TX)              ->  module TXD  (DTE data in)
+    PC7 (CN10-19, Arduino D9, USART6 RX)  <-  module RXD  (DTE data out)
+    GND (CN10-9)                          --  module GND
+    module RTS: tie low (or to a GPIO driven low), module CTS: leave open
+
+No hardware flow control: USART6's RTS/CTS pins (PG8/PG15) do not exist on
+the F411RE's 64-pin package and the firmware configures none; keep the baud
+rate modest and the RX buffer large instead.
 
 stm32's default UART rxbuf is only 64 bytes: a modem needs far more.
 """
@@ -16,12 +20,13 @@ stm32's default UART rxbuf is only 64 bytes: a modem needs far more.
 from micropython import const
 from machine import UART
 
-UART_ID = const(1)
+UART_ID = const(6)
 BAUD = const(115200)
 RXBUF = const(1024)
 
 
 def uart(baudrate=BAUD, flow_control=False, rxbuf=RXBUF):
-    flow = (UART.RTS | UART.CTS) if flow_control else 0
+    if flow_control:
+        raise ValueError("NUCLEO-F411RE: UART 6 has no RTS/CTS pins")
     return UART(UART_ID, baudrate=baudrate, bits=8, parity=None, stop=1,
-                flow=flow, rxbuf=rxbuf, timeout=0)
+                flow=0, rxbuf=rxbuf, timeout=0)

@@ -1,0 +1,81 @@
+"""tools/provision.py: declarative and idempotent, on the virtual rig."""
+
+import json
+import sys
+
+import pytest
+
+import harness
+
+sys.path.insert(0, str(harness.ROOT / "tools"))
+import provision  # noqa: E402
+
+DATA = harness.TESTS_DEVICE / "data"
+THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"
+
+
+def _config(tmp_path, config):
+    path = tmp_path / "provision.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+@pytest.fixture
+def config(tmp_path):
+    return _config(tmp_path, {
+        "certificates": [
+            {"file": str(DATA / "thawte.pem"), "type": "CA", "name": "ProvPem"},
+            {"file": str(DATA / "thawte.der"), "type": "ca", "name": "ProvDer"},
+        ],
+        "profiles": {"3": {"validation_level": 2, "ca_name": "ProvPem", "sni": "server.test"}},
+    })
+
+
+def test_second_run_imports_nothing_and_says_so(rig, config):
+    target = harness.Target(rig.connect)
+    certs, profiles = provision.load_config(config)
+    assert [c.md5 for c in certs] == [THAWTE_MD5, THAWTE_MD5]
+
+    first = []
+    assert provision.provision(target, "virtual", certs, profiles, out=first.append) == (2, 3)
+    assert any(line.startswith("CA ProvPem") and "imported" in line for line in first)
+    assert "2 certificate(s) imported, 0 already up to date" in first
+
+    second = []
+    assert provision.provision(target, "virtual", certs, profiles, out=second.append) == (0, 0)
+    assert "nothing imported: all 2 certificate(s) already on the module with matching MD5" in second
+    assert not any(" imported " in line or " set " in line for line in second)
+
+    listing = harness.Target(rig.connect).exec(
+        "import ubxsec\nfrom board import uart\nm = ubxsec.Module(uart())\n"
+        "print([e.name for e in m.certs.list('CA')], m.profile(3).validation_level(), m.profile(3).sni())")
+    assert "'ProvPem', 'ProvDer'" in listing and listing.strip().endswith("2 server.test")
+
+
+def test_a_changed_certificate_is_imported_again(rig, config, tmp_path):
+    target = harness.Target(rig.connect)
+    certs, profiles = provision.load_config(config)
+    provision.provision(target, "virtual", certs[:1], {}, out=lambda line: None)
+    target.exec("import ubxsec\nfrom board import uart\nubxsec.Module(uart()).certs.remove('CA', 'ProvPem')")
+    lines = []
+    assert provision.provision(target, "virtual", certs[:1], {}, out=lines.append) == (1, 0)
+    assert any("was absent" in line for line in lines)
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"certificates": [{"file": "x.pem", "type": "CA", "name": "n"}]}, "no file"),
+    ({"certificates": [{"file": str(DATA / "thawte.pem"), "type": "XX", "name": "n"}]}, "type 'XX'"),
+    ({"certificates": [{"file": str(DATA / "thawte.pem"), "type": "CA"}]}, "'name' must be"),
+    ({"profiles": {"7": {"validation_level": 1}}}, "ids are 0-4"),
+    ({"profile": {}}, "only \"certificates\" and \"profiles\""),
+])
+def test_bad_configs_are_refused_before_touching_the_board(tmp_path, config, message):
+    with pytest.raises(provision.ConfigError, match=message):
+        provision.load_config(_config(tmp_path, config))
+
+
+def test_main_reports_a_bad_config_with_exit_status_2(tmp_path, capsys):
+    path = tmp_path / "bad.json"
+    path.write_text("{not json")
+    assert provision.main([str(path), "--port", "/dev/null-no-board"]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
