@@ -12,11 +12,21 @@ dropped IRQ event (soft handlers queue at most a few) delays nothing.
 start(), or the first command, sends ATE0 and AT+CMEE=2 (echo is tolerated
 until then); they are sent again after every resynchronisation, in case the
 module restarted.
+
+Memory: the ring (rx_size bytes), the engine's line buffer (line_max
+bytes), its chunk buffer (chunk bytes, for '>' transfers) and two 64-byte
+scratch buffers are allocated once, here. The modules for certificates,
+profiles, the chip ID and the trace are imported on first use.
+line_max=512 holds every answer of the spec except session data read back
+from a profile (AT+USECPRF=<id>,13,<tag>: base64 up to 8192 characters):
+SessionKeeper.capture()/save() and SecurityProfile.session_data(tag) need
+Module(uart, line_max=8300), which costs those 8300 bytes of RAM for as
+long as the Module lives (a longer answer is dropped whole and raises
+ProtocolError, the engine staying in sync).
 """
 
 from .ring import Ring
 from .at import AtEngine
-from . import chip
 
 __version__ = "0.1.0"
 
@@ -66,7 +76,8 @@ class Module:
             self.irq_mode = "poll"
 
     def chip_id(self):
-        return chip.read_chip_id(self.at)
+        from .chip import read_chip_id  # loaded on first use, as certs/profiles
+        return read_chip_id(self.at)
 
     @property
     def certs(self):

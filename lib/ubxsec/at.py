@@ -43,7 +43,6 @@ import time
 from micropython import const
 
 from . import errors
-from .trace import make as _make_trace
 
 _LINE_MAX = const(512)
 _RX = const(64)
@@ -58,20 +57,15 @@ _GT = const(62)
 
 _PROMPT = object()  # what _next() returns for the '>' prompt
 
+# what _collect() waits for
+_RESPONSE = const(0)     # the final result
+_PROMPT_WAIT = const(1)  # the '>' prompt
+_DURING = const(2)       # nothing: takes what arrived while streaming
+
 
 def _name(cmd):
     """The command's name for messages: never its parameters (secrets)."""
-    for i in range(len(cmd)):
-        if cmd[i] in "=?":
-            return "AT" + cmd[:i]
-    return "AT" + cmd
-
-
-def _cme(rest):
-    rest = rest.strip()
-    if rest and rest.isdigit():
-        return errors.CmeError(int(rest), None)
-    return errors.CmeError(None, rest)
+    return "AT" + cmd.split("=")[0].split("?")[0]
 
 
 def _is_final(line):
@@ -79,7 +73,7 @@ def _is_final(line):
 
 
 def _is_echo(line):
-    return line[:2] in ("AT", "at", "At", "aT")
+    return line[:2].upper() == "AT"
 
 
 class AtEngine:
@@ -94,11 +88,12 @@ class AtEngine:
         self.guard_ms = guard_ms
         self.probe_ms = probe_ms
         self.quiet_ms = quiet_ms
-        self.trace = _make_trace(trace)
-        self._chunk = bytearray(chunk)
-        self._chunk_mv = memoryview(self._chunk)
-        self._line = bytearray(line_max)
-        self._line_mv = memoryview(self._line)
+        if trace is not None:  # the trace module is loaded only when used
+            from .trace import make
+            trace = make(trace)
+        self.trace = trace
+        self._chunk = memoryview(bytearray(chunk))
+        self._line = memoryview(bytearray(line_max))
         self._len = 0
         self._overlong = False
         self._bad = None          # why the response in progress is unusable
@@ -156,32 +151,29 @@ class AtEngine:
     # -- public commands -----------------------------------------------------
 
     def command(self, cmd, timeout_ms=None, *, secret=False, redact=None):
-        data = self._encode(cmd)
-        tmo = self.timeout_ms if timeout_ms is None else timeout_ms
-        self._enter()
-        try:
-            self._send(cmd, data, tmo, secret, redact)
-            return self._response(cmd, tmo, secret, redact, [])
-        except BaseException as exc:
-            self._recover(exc)
-            raise
-        finally:
-            self._active = False
+        return self._run(cmd, timeout_ms, secret, redact, 0, None)
 
     def command_with_data(self, cmd, size, source, timeout_ms=None, *,
                           secret=False, redact=None):
         if not isinstance(size, int) or size < 1:
             raise ValueError("data size")
+        return self._run(cmd, timeout_ms, secret, redact, size, source)
+
+    def _run(self, cmd, tmo, secret, redact, size, source):
+        """Send cmd; with a size, wait for the '>' prompt and stream size
+        bytes from source; return the information lines of the response."""
         data = self._encode(cmd)
-        tmo = self.timeout_ms if timeout_ms is None else timeout_ms
+        if tmo is None:
+            tmo = self.timeout_ms
         self._enter()
         try:
             self._send(cmd, data, tmo, secret, redact)
             info = []
-            self._wait_prompt(cmd, tmo, secret, redact, info)
-            self._owed = size
-            self._stream(size, source, tmo, secret, redact, info)
-            return self._response(cmd, tmo, secret, redact, info)
+            if size:
+                self._collect(cmd, tmo, secret, redact, info, _PROMPT_WAIT)
+                self._owed = size
+                self._stream(size, source, tmo, secret, redact, info)
+            return self._collect(cmd, tmo, secret, redact, info, _RESPONSE)
         except BaseException as exc:
             self._recover(exc)
             raise
@@ -285,7 +277,7 @@ class AtEngine:
                             self.trace.event(self._bad)
                     continue
                 try:
-                    text = str(self._line_mv[:n], "utf-8").strip()
+                    text = str(line[:n], "utf-8").strip()
                 except UnicodeError:
                     self._bad = "line is not UTF-8"
                     continue
@@ -322,28 +314,43 @@ class AtEngine:
 
     def _final(self, line):
         """True for OK; raises for an error result; False otherwise."""
+        if not _is_final(line):
+            return False
+        self._final_seen = True
         if line == "OK":
-            self._final_seen = True
             return True
         if line == "ERROR":
-            self._final_seen = True
             raise errors.AtError("ERROR")
-        if line.startswith("+CME ERROR:"):
-            self._final_seen = True
-            raise _cme(line[11:])
-        return False
+        rest = line[11:].strip()
+        if rest.isdigit():
+            raise errors.CmeError(int(rest), None)
+        raise errors.CmeError(None, rest)
 
-    def _response(self, cmd, tmo, secret, redact, info):
-        deadline = time.ticks_add(time.ticks_ms(), tmo)
+    def _collect(self, cmd, tmo, secret, redact, info, mode):
+        """Collect information lines into info (echo skipped, URCs
+        dispatched) until: the final result (_RESPONSE: returns info), the
+        '>' prompt (_PROMPT_WAIT), or nothing more received right now
+        (_DURING: streaming goes on). Raises for an error result, a timeout,
+        or a final result where the prompt or more data is owed."""
+        deadline = None if mode == _DURING else time.ticks_add(time.ticks_ms(), tmo)
         while True:
-            line = self._next(deadline)
+            line = self._next(deadline, mode == _PROMPT_WAIT)
+            if line is _PROMPT:
+                return info
             if line is None:
-                raise errors.AtTimeout("no final result for %s within %d ms" % (_name(cmd), tmo))
+                if mode == _DURING:
+                    return info
+                raise errors.AtTimeout("no %s for %s within %d ms" % (
+                    "'>' prompt" if mode else "final result", _name(cmd), tmo))
             if _is_echo(line):
                 continue
             if self.trace:
                 self.trace.rx(line, secret and not _is_final(line), redact, self._redact_rx)
             if self._final(line):
+                if mode == _PROMPT_WAIT:
+                    raise errors.ProtocolError("%s: OK without a '>' prompt" % _name(cmd))
+                if mode == _DURING:
+                    raise errors.ProtocolError("OK before the data phase ended")
                 bad = self._bad
                 if bad:
                     self._bad = None
@@ -351,26 +358,10 @@ class AtEngine:
                 return info
             info.append(line)
 
-    def _wait_prompt(self, cmd, tmo, secret, redact, info):
-        deadline = time.ticks_add(time.ticks_ms(), tmo)
-        while True:
-            line = self._next(deadline, True)
-            if line is _PROMPT:
-                return
-            if line is None:
-                raise errors.AtTimeout("no '>' prompt for %s within %d ms" % (_name(cmd), tmo))
-            if _is_echo(line):
-                continue
-            if self.trace:
-                self.trace.rx(line, secret and not _is_final(line), redact, self._redact_rx)
-            if self._final(line):
-                raise errors.ProtocolError("%s: OK without a '>' prompt" % _name(cmd))
-            info.append(line)
-
     # -- '>' data phase ------------------------------------------------------
 
     def _stream(self, size, source, tmo, secret, redact, info):
-        full = self._chunk_mv
+        full = self._chunk
         csize = len(full)
         view = full
         vlen = csize
@@ -387,28 +378,13 @@ class AtEngine:
                                            % (size - remaining, size))
             if n < 0 or n > vlen:
                 raise ValueError("source returned %r for a %d-byte view" % (n, vlen))
-            self._write_all(self._chunk, 0, n, tmo)
+            self._write_all(full, 0, n, tmo)
             remaining -= n
             self._owed = remaining
-            if remaining:
-                self._during_transfer(secret, redact, info)
+            if remaining:  # URCs, or the module ending the data phase early
+                self._collect(None, tmo, secret, redact, info, _DURING)
         if self.trace:
             self.trace.data(size)
-
-    def _during_transfer(self, secret, redact, info):
-        """Handle what arrived while streaming: URCs, or the module ending
-        the data phase early with a final result."""
-        while True:
-            line = self._next(None)
-            if line is None:
-                return
-            if _is_echo(line):
-                continue
-            if self.trace:
-                self.trace.rx(line, secret and not _is_final(line), redact, self._redact_rx)
-            if self._final(line):
-                raise errors.ProtocolError("OK before the data phase ended")
-            info.append(line)
 
     # -- sync ----------------------------------------------------------------
 
@@ -421,14 +397,12 @@ class AtEngine:
                 raise errors.AtTimeout("module not answering AT")
             try:
                 self._drain_idle()
-            except errors.RingOverflow as exc:
-                raise errors.RingOverflow("%s while idle; command not sent" % exc.args[0])
-            except errors.ProtocolError as exc:
-                raise errors.ProtocolError("%s while idle; command not sent" % exc.args[0])
+            except (errors.RingOverflow, errors.ProtocolError) as exc:
+                raise type(exc)("%s while idle; command not sent" % exc.args[0])
             if self._need_startup:
                 for cmd in self._startup:
                     self._send(cmd, self._encode(cmd), self.timeout_ms, False, None)
-                    self._response(cmd, self.timeout_ms, False, None, [])
+                    self._collect(cmd, self.timeout_ms, False, None, [], _RESPONSE)
                 self._need_startup = False
         except BaseException as exc:
             self._recover(exc)

@@ -44,7 +44,7 @@ from io import BytesIO
 from micropython import const
 
 from .errors import AtError, ProtocolError, UbxError, VerifyError
-from .params import quoted
+from .params import fields, quoted
 from .pem import PemDecoder, new_md5
 
 CA = const(0)
@@ -70,17 +70,11 @@ _HEXDIGITS = "0123456789abcdef"
 
 def kind_code(kind):
     """0-3 for an int kind or its string; ValueError for anything else."""
-    if isinstance(kind, str):
-        for code in range(4):
-            if KINDS[code] == kind:
-                return code
-    elif isinstance(kind, int) and not isinstance(kind, bool) and 0 <= kind <= 3:
+    if kind in KINDS:
+        return KINDS.index(kind)
+    if isinstance(kind, int) and not isinstance(kind, bool) and 0 <= kind <= 3:
         return kind
-    raise ValueError("kind %r not one of 0-3 / CA CC PK SC" % (kind,))
-
-
-def _is_space(c):
-    return c == 0x20 or c == 0x09 or c == 0x0D or c == 0x0A
+    raise ValueError("kind %r: not 0-3 / CA CC PK SC" % (kind,))
 
 
 def der_total(buf, n):
@@ -99,36 +93,30 @@ def der_total(buf, n):
     return 2 + count + length
 
 
-class _BufReader:
-    """readinto() over a bytearray/memoryview (bytes go through BytesIO,
-    which shares them): one small slice object per chunk."""
-
-    def __init__(self, buf, pos):
-        self._mv = memoryview(buf)
-        self._pos = pos
-
-    def readinto(self, mv):
-        pos = self._pos
-        n = min(len(mv), len(self._mv) - pos)
-        mv[:n] = self._mv[pos:pos + n]
-        self._pos = pos + n
-        return n
-
-
 class _Source:
-    """The engine's '>' data source: copies from a reader and hashes what
-    the module will store. A PEM error is kept, not raised: raising inside
-    the transfer would leave the module waiting for its guard timer."""
+    """The engine's '>' data source: copies from a reader (an open file, or
+    BytesIO sharing bytes), or from a bytearray/memoryview `buf` (one small
+    slice object per chunk), and hashes what the module will store. A PEM
+    error is kept, not raised: raising inside the transfer would leave the
+    module waiting for its guard timer."""
 
-    def __init__(self, reader, md5=None, decoder=None):
+    def __init__(self, reader, md5=None, decoder=None, buf=None, pos=0):
         self.reader = reader
         self.md5 = md5
         self.decoder = decoder
+        self.buf = buf
+        self.pos = pos
         self.error = None
         self.known = None  # digest computed before sending
 
     def fill(self, mv):
-        n = self.reader.readinto(mv)
+        if self.buf is None:
+            n = self.reader.readinto(mv)
+        else:
+            pos = self.pos
+            n = min(len(mv), len(self.buf) - pos)
+            mv[:n] = self.buf[pos:pos + n]
+            self.pos = pos + n
         if n:
             if self.decoder is not None:
                 if self.error is None:
@@ -164,15 +152,16 @@ class Certs:
         """Import a DER or PEM file from the board's file system; returns the
         verified MD5 (32 hex digits)."""
         code, cmd = self._import_cmd(kind, name, password)
-        with open(_check_path(path), "rb") as f:
-            size, source = self._file_source(f, code, password)
+        f, total = _open(path)
+        with f:
+            size, source = self._file_source(f, total, code, password)
             return self._send_import(cmd, size, source, code, name, password)
 
     def import_bytes(self, data, kind, name, password=None):
         """Import DER or PEM held in memory; returns the verified MD5."""
         code, cmd = self._import_cmd(kind, name, password)
         lead, size, digest = self._inspect(data, code, password)
-        source = _Source(_reader(data, lead))
+        source = _source(data, lead)
         source.known = digest
         return self._send_import(cmd, size, source, code, name, password)
 
@@ -197,8 +186,9 @@ class Certs:
         code = kind_code(kind)
         if not isinstance(src, str):
             return _hex(self._inspect(src, code, None)[2])
-        with open(_check_path(src), "rb") as f:
-            left, source = self._file_source(f, code, None)
+        f, total = _open(src)
+        with f:
+            left, source = self._file_source(f, total, code, None)
             view = memoryview(self._peek)
             while left:
                 n = source.fill(view if left >= _PEEK else view[:left])
@@ -216,10 +206,11 @@ class Certs:
         cmd = "+UDWNFILE=%s," % quoted(module_filename, _FILENAME_MAX, "filename", 1)
         if not isinstance(src, str):
             size = _check_size(_buffer_len(src))
-            self.at.command_with_data(cmd + str(size), size, _Source(_reader(src, 0)).fill)
+            self.at.command_with_data(cmd + str(size), size, _source(src, 0).fill)
             return size
-        with open(_check_path(src), "rb") as f:
-            size = _check_size(_file_len(f))
+        f, size = _open(src)
+        with f:
+            _check_size(size)
             self.at.command_with_data(cmd + str(size), size, _Source(f).fill)
         return size
 
@@ -240,8 +231,9 @@ class Certs:
         cmd = "+USECMNG=3"
         want = None
         if kind is not None:
-            want = KINDS[kind_code(kind)]
-            cmd += ",%d" % kind_code(kind)
+            code = kind_code(kind)
+            want = KINDS[code]
+            cmd += ",%d" % code
         entries = []
         for line in self.at.command(cmd):
             entry = parse_entry(line)
@@ -265,7 +257,7 @@ class Certs:
 
     def _check_label(self, code, password):
         if password is not None:
-            raise ValueError("encrypted keys are imported as DER only")
+            raise ValueError("encrypted key: DER only")
         label = self._decoder.label
         if label not in (_KEY_LABELS if code == PK else _CERT_LABELS):
             raise ValueError("PEM label %r does not fit %s" % (label, KINDS[code]))
@@ -286,10 +278,10 @@ class Certs:
         self._check_label(code, password)
         return lead, _check_size(end - lead), dec.digest()
 
-    def _file_source(self, f, code, password):
-        """(size, _Source) for an open file, positioned where sending starts.
-        Reads its head (and a PEM's BEGIN line and tail) to check it first."""
-        total = _file_len(f)
+    def _file_source(self, f, total, code, password):
+        """(size, _Source) for an open file of total bytes, positioned where
+        sending starts. Reads its head (and a PEM's BEGIN line and tail) to
+        check it first."""
         peek = self._peek
         n = f.readinto(peek)
         if n and peek[0] == 0x30:
@@ -306,17 +298,16 @@ class Certs:
         dec.reset()
         dec.feed(peek, n)  # checks the BEGIN line now
         if not dec.label:
-            raise ValueError("PEM: no BEGIN line in the first %d bytes" % _PEEK)
+            raise ValueError("PEM: no BEGIN line at the start")
         self._check_label(code, password)
         start = max(lead, total - _PEEK)
         f.seek(start)
         tail = _trim(peek, 0, f.readinto(peek))
         if tail[0] == tail[1]:
             raise ValueError("PEM: over %d bytes of whitespace at the end" % _PEEK)
-        end = start + tail[1]
         dec.reset()
         f.seek(lead)
-        return _check_size(end - lead), _Source(f, None, dec)
+        return _check_size(start + tail[1] - lead), _Source(f, None, dec)
 
     def _send_import(self, cmd, size, source, code, name, password):
         refused = None
@@ -346,21 +337,19 @@ class Certs:
 # -- helpers -----------------------------------------------------------------
 
 
-def _check_path(path):
+def _open(path):
+    """The file at path, open for reading, and its size."""
     if not isinstance(path, str) or not path:
-        raise ValueError("path must be a non-empty str")
-    return path
-
-
-def _file_len(f):
+        raise ValueError("path: a non-empty str")
+    f = open(path, "rb")
     n = f.seek(0, 2)
     f.seek(0)
-    return n
+    return f, n
 
 
 def _buffer_len(data):
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise ValueError("data must be bytes, bytearray or memoryview")
+        raise ValueError("data: bytes, bytearray or memoryview")
     return len(data)
 
 
@@ -372,23 +361,25 @@ def _check_size(size):
 
 def _check_der(head, n, total):
     if der_total(head, n) != total:
-        raise ValueError("DER: the SEQUENCE is not exactly %d bytes" % total)
+        raise ValueError("DER: SEQUENCE length is not %d" % total)
 
 
-def _reader(data, pos):
+def _source(data, pos):
+    """A _Source over data in memory from pos: bytes are shared through
+    BytesIO (its readinto copies without allocating)."""
     if isinstance(data, bytes):
-        r = BytesIO(data)  # shares the bytes: no copy
+        r = BytesIO(data)
         r.seek(pos)
-        return r
-    return _BufReader(data, pos)
+        return _Source(r)
+    return _Source(None, buf=memoryview(data), pos=pos)
 
 
 def _trim(data, lead, end):
-    """data[lead:end] without surrounding whitespace, as (lead, end);
-    lead == end when there is nothing else."""
-    while lead < end and _is_space(data[lead]):
+    """data[lead:end] without surrounding whitespace (space, tab, CR, LF),
+    as (lead, end); lead == end when there is nothing else."""
+    while lead < end and data[lead] in b" \t\r\n":
         lead += 1
-    while end > lead and _is_space(data[end - 1]):
+    while end > lead and data[end - 1] in b" \t\r\n":
         end -= 1
     return lead, end
 
@@ -397,7 +388,7 @@ def _password_param(code, password):
     if password is None:
         return ""
     if code != PK:
-        raise ValueError("a password applies to private keys (PK) only")
+        raise ValueError("password: private keys (PK) only")
     return "," + quoted(password, _PASSWORD_MAX, "password", 1)
 
 
@@ -415,78 +406,34 @@ def _verify(got, want, name):
 
 
 def _md5_text(text, error):
-    if not isinstance(text, str) or len(text) != 32:
-        raise error("MD5 %r is not 32 hex digits" % (text,))
-    text = text.lower()
-    for ch in text:
-        if ch not in _HEXDIGITS:
-            raise error("MD5 %r is not 32 hex digits" % (text,))
-    return text
+    if isinstance(text, str) and len(text) == 32:
+        text = text.lower()
+        for ch in text:
+            if ch not in _HEXDIGITS:
+                break
+        else:
+            return text
+    raise error("MD5 %r is not 32 hex digits" % (text,))
 
 
 def _md5_answer(lines, op, code, name):
-    """The MD5 of `+USECMNG: <op>,<type>,"<name>","<md5>"`, checked."""
-    found = None
-    for line in lines:
-        if line.startswith(_PREFIX):
-            if found is not None:
-                raise ProtocolError("more than one +USECMNG answer")
-            found = line
-        else:
-            raise ProtocolError("unexpected line %r" % line)
-    if found is None:
-        raise ProtocolError("no +USECMNG answer")
-    fields = _fields(found[len(_PREFIX):])
-    if len(fields) != 4:
-        raise ProtocolError("malformed answer %r" % found)
-    if fields[0] != str(op) or fields[1] != str(code) or fields[2] != name:
-        raise ProtocolError("answer %r is not for %d,%d,%r" % (found, op, code, name))
-    return _md5_text(fields[3], ProtocolError)
+    """The MD5 of the single line `+USECMNG: <op>,<type>,"<name>","<md5>"`,
+    checked; ProtocolError for anything else."""
+    if len(lines) == 1 and lines[0].startswith(_PREFIX):
+        f = fields(lines[0][len(_PREFIX):], True)
+        if len(f) == 4 and f[0] == str(op) and f[1] == str(code) and f[2] == name:
+            return _md5_text(f[3], ProtocolError)
+    raise ProtocolError("answer %r is not for %d,%d,%r" % (lines, op, code, name))
 
 
 def parse_entry(line):
     """One listing line -> Entry; ProtocolError if it is malformed."""
-    fields = _fields(line)
-    if len(fields) not in (2, 4) or fields[0] not in KINDS or not fields[1]:
-        raise ProtocolError("malformed listing line %r" % line)
-    if len(fields) == 2:
-        return Entry(fields[0], fields[1], None, None)
-    expiry = fields[3] or None
-    if expiry is not None and not _is_date(expiry):
-        raise ProtocolError("bad expiry date in %r" % line)
-    return Entry(fields[0], fields[1], fields[2], expiry)
-
-
-def _is_date(text):
-    # YYYY/MM/DD, or YYYY/MM/DD hh:mm:ss for pre-installed roots
-    return len(text) in (10, 19) and text[4] == text[7] == "/" and text[:4].isdigit()
-
-
-def _fields(text):
-    """Split `"a","b",3` into ["a", "b", "3"]: quoted strings hold no quote
-    (V.250), bare values are stripped."""
-    out = []
-    i = 0
-    n = len(text)
-    while True:
-        while i < n and text[i] == " ":
-            i += 1
-        if i < n and text[i] == '"':
-            j = text.find('"', i + 1)
-            if j < 0:
-                raise ProtocolError("unterminated string in %r" % text)
-            out.append(text[i + 1:j])
-            i = j + 1
-            while i < n and text[i] == " ":
-                i += 1
-        else:
-            j = text.find(",", i)
-            if j < 0:
-                j = n
-            out.append(text[i:j].strip())
-            i = j
-        if i >= n:
-            return out
-        if text[i] != ",":
-            raise ProtocolError("junk after a field in %r" % text)
-        i += 1
+    f = fields(line, True)
+    if len(f) == 2:
+        f += [None, None]
+    if len(f) == 4 and f[0] in KINDS and f[1]:
+        # expiry: YYYY/MM/DD, or YYYY/MM/DD hh:mm:ss for pre-installed roots
+        exp = f[3] = f[3] or None
+        if exp is None or len(exp) in (10, 19) and exp[4] == exp[7] == "/" and exp[:4].isdigit():
+            return Entry(*f)
+    raise ProtocolError("malformed listing line %r" % line)

@@ -10,47 +10,30 @@ missing.
 """
 
 from array import array
-from binascii import unhexlify
 
-# K[i] = floor(2**32 * abs(sin(i + 1))), little-endian 32-bit words; kept as
-# text because single-precision ports cannot recompute them exactly.
-_K_HEX = (
-    "78a46ad756b7c7e8db702024eecebdc1af0f7cf52ac68747134630a8019546fd"
-    "d8988069aff7448bb15bffffbed75c892211906b937198fd8e4379a62108b449"
-    "62251ef640b340c0515a5e26aac7b6e95d102fd65314440281e6a1d8c8fbd3e7"
-    "e6cde121d60737c3870dd5f4ed145a4505e9e3a9f8a3effcd9026f678a4c2a8d"
-    "4239faff81f6718722619d6d0c38e5fd44eabea4a9cfde4b604bbbf670bcbfbe"
-    "c67e9b28fa27a1ea8530efd4051d880439d0d4d9e599dbe6f87ca21f6556acc4"
-    "442229f497ff2a43a72394ab39a093fcc3595b6592cc0c8f7df4efffd15d8485"
-    "4f7ea86fe0e62cfe144301a3a111084e827e53f735f23abdbbd2d72a91d386eb"
+# K[i] = floor(2**32 * abs(sin(i + 1))) as little-endian 32-bit words, a
+# bytes literal (in flash when frozen, nothing built at import); kept as
+# data because single-precision ports cannot recompute them exactly.
+_K = (
+    b"\x78\xa4\x6a\xd7\x56\xb7\xc7\xe8\xdb\x70\x20\x24\xee\xce\xbd\xc1"
+    b"\xaf\x0f\x7c\xf5\x2a\xc6\x87\x47\x13\x46\x30\xa8\x01\x95\x46\xfd"
+    b"\xd8\x98\x80\x69\xaf\xf7\x44\x8b\xb1\x5b\xff\xff\xbe\xd7\x5c\x89"
+    b"\x22\x11\x90\x6b\x93\x71\x98\xfd\x8e\x43\x79\xa6\x21\x08\xb4\x49"
+    b"\x62\x25\x1e\xf6\x40\xb3\x40\xc0\x51\x5a\x5e\x26\xaa\xc7\xb6\xe9"
+    b"\x5d\x10\x2f\xd6\x53\x14\x44\x02\x81\xe6\xa1\xd8\xc8\xfb\xd3\xe7"
+    b"\xe6\xcd\xe1\x21\xd6\x07\x37\xc3\x87\x0d\xd5\xf4\xed\x14\x5a\x45"
+    b"\x05\xe9\xe3\xa9\xf8\xa3\xef\xfc\xd9\x02\x6f\x67\x8a\x4c\x2a\x8d"
+    b"\x42\x39\xfa\xff\x81\xf6\x71\x87\x22\x61\x9d\x6d\x0c\x38\xe5\xfd"
+    b"\x44\xea\xbe\xa4\xa9\xcf\xde\x4b\x60\x4b\xbb\xf6\x70\xbc\xbf\xbe"
+    b"\xc6\x7e\x9b\x28\xfa\x27\xa1\xea\x85\x30\xef\xd4\x05\x1d\x88\x04"
+    b"\x39\xd0\xd4\xd9\xe5\x99\xdb\xe6\xf8\x7c\xa2\x1f\x65\x56\xac\xc4"
+    b"\x44\x22\x29\xf4\x97\xff\x2a\x43\xa7\x23\x94\xab\x39\xa0\x93\xfc"
+    b"\xc3\x59\x5b\x65\x92\xcc\x0c\x8f\x7d\xf4\xef\xff\xd1\x5d\x84\x85"
+    b"\x4f\x7e\xa8\x6f\xe0\xe6\x2c\xfe\x14\x43\x01\xa3\xa1\x11\x08\x4e"
+    b"\x82\x7e\x53\xf7\x35\xf2\x3a\xbd\xbb\xd2\xd7\x2a\x91\xd3\x86\xeb"
 )
-
-
-def _tables():
-    raw = unhexlify(_K_HEX)
-    k_lo = array("H", bytes(128))
-    k_hi = array("H", bytes(128))
-    for i in range(64):
-        k_lo[i] = raw[4 * i] | raw[4 * i + 1] << 8
-        k_hi[i] = raw[4 * i + 2] | raw[4 * i + 3] << 8
-    shifts = bytearray(64)
-    words = bytearray(64)
-    per_round = ((7, 12, 17, 22), (5, 9, 14, 20), (4, 11, 16, 23), (6, 10, 15, 21))
-    for i in range(64):
-        r = i >> 4
-        shifts[i] = per_round[r][i & 3]
-        if r == 0:
-            words[i] = i
-        elif r == 1:
-            words[i] = (5 * i + 1) & 15
-        elif r == 2:
-            words[i] = (3 * i + 5) & 15
-        else:
-            words[i] = (7 * i) & 15
-    return k_lo, k_hi, bytes(shifts), bytes(words)
-
-
-_K_LO, _K_HI, _SHIFT, _WORD = _tables()
+# left rotation of each step: _S[4 * round + (step & 3)]
+_S = b"\x07\x0c\x11\x16\x05\x09\x0e\x14\x04\x0b\x10\x17\x06\x0a\x0f\x15"
 _INIT = (0x2301, 0x6745, 0xAB89, 0xEFCD, 0xDCFE, 0x98BA, 0x5476, 0x1032)  # lo, hi of A B C D
 
 
@@ -108,30 +91,33 @@ class MD5:
         ch = h[5]
         dl = h[6]
         dh = h[7]
-        k_lo = _K_LO
-        k_hi = _K_HI
-        shift = _SHIFT
-        word = _WORD
+        k = _K
         for i in range(64):
             r = i >> 4
             if r == 0:
                 fl = (bl & cl) | ((bl ^ 0xFFFF) & dl)
                 fh = (bh & ch) | ((bh ^ 0xFFFF) & dh)
+                g = i
             elif r == 1:
                 fl = (dl & bl) | ((dl ^ 0xFFFF) & cl)
                 fh = (dh & bh) | ((dh ^ 0xFFFF) & ch)
+                g = (5 * i + 1) & 15
             elif r == 2:
                 fl = bl ^ cl ^ dl
                 fh = bh ^ ch ^ dh
+                g = (3 * i + 5) & 15
             else:
                 fl = cl ^ (bl | (dl ^ 0xFFFF))
                 fh = ch ^ (bh | (dh ^ 0xFFFF))
-            p = off + (word[i] << 2)
-            lo = al + fl + k_lo[i] + (m[p] | m[p + 1] << 8)
-            hi = ah + fh + k_hi[i] + (m[p + 2] | m[p + 3] << 8) + (lo >> 16)
+                g = (7 * i) & 15
+            # g: the message word this step takes
+            p = off + (g << 2)
+            j = i << 2
+            lo = al + fl + (k[j] | k[j + 1] << 8) + (m[p] | m[p + 1] << 8)
+            hi = ah + fh + (k[j + 2] | k[j + 3] << 8) + (m[p + 2] | m[p + 3] << 8) + (lo >> 16)
             lo &= 0xFFFF
             hi &= 0xFFFF
-            s = shift[i]
+            s = _S[(r << 2) | (i & 3)]
             if s >= 16:
                 t = lo
                 lo = hi

