@@ -2,6 +2,7 @@
 # the MicroPython unix port); writes bench/results.json and prints a table
 # with PASS/FAIL per budget. BENCH_ARGS=--strict makes a failed budget fail
 # the target; BENCH_ARGS=--no-valgrind skips the instruction counts.
+.PHONY: bench
 BENCH_ARGS ?=
 
 bench: $(STAMP)

