@@ -399,35 +399,186 @@ def test_source_returning_too_much_is_value_error():
     assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
 
 
-def test_streaming_loop_allocates_nothing():
-    class SinkUart:
-        def __init__(self):
-            self.count = 0
+class _SinkUart:
+    """Takes every byte, answers nothing; small frames, so that it
+    allocates nothing itself (see _allocated)."""
 
-        def write(self, buf, off, n):
-            self.count += n
-            return n
+    def __init__(self):
+        self.count = 0
 
-        def any(self):
-            return 0
+    def write(self, buf, off, n):
+        self.count += n
+        return n
 
-        def readinto(self, buf, n):
-            return None
+    def any(self):
+        return 0
 
-    uart = SinkUart()
+    def readinto(self, buf, n):
+        return None
+
+
+def _fill_source(mv):
+    mv[0] = 0x30
+    return len(mv)
+
+
+def _allocated(fn, *args):
+    """Heap bytes fn(*args) allocates: micropython.mem_total (the unix
+    port) counts every allocation, including call frames too big for the C
+    stack (heap_lock() hides those: the port falls back to the C stack).
+    Elsewhere: run under heap_lock (MemoryError on any other allocation)."""
+    total = getattr(micropython, "mem_total", None)
+    if total is None:
+        micropython.heap_lock()
+        try:
+            fn(*args)
+        finally:
+            micropython.heap_unlock()
+        return 0
+    before = total()
+    fn(*args)
+    return total() - before
+
+
+def test_streaming_loop_allocates_nothing_per_chunk():
+    uart = _SinkUart()
     at = AtEngine(uart, Ring(64, uart), chunk=32)
-
-    def source(mv):
-        mv[0] = 0x30
-        return len(mv)
-
     info = []
-    micropython.heap_lock()
-    try:
-        at._stream(32 * 8, source, 100, False, None, info)
-    finally:
-        micropython.heap_unlock()
-    assert uart.count == 256
+    at._stream(32 * 2, _fill_source, info)  # warm up
+    few = _allocated(at._stream, 32 * 2, _fill_source, info)
+    many = _allocated(at._stream, 32 * 40, _fill_source, info)
+    assert many == few, "%d bytes more for 38 more chunks" % (many - few)
+    assert uart.count == 32 * 44
+
+
+class _AnswerUart:
+    """Answers each command line with `answer`; small frames, so that it
+    allocates nothing itself."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.i = len(answer)
+
+    def write(self, buf, off, n):
+        if buf[off + n - 1] == 13:
+            self.i = 0
+        return n
+
+    def any(self):
+        return len(self.answer) - self.i
+
+    def readinto(self, buf, n):
+        k = 0
+        while k < n and self.i < len(self.answer):
+            buf[k] = self.answer[self.i]
+            self.i += 1
+            k += 1
+        return k
+
+
+def test_response_reading_allocates_per_line_not_per_byte():
+    # a line costs its str (and the list holding it), its bytes nothing more
+    costs = []
+    for width in (8, 400):
+        uart = _AnswerUart(reply(b"+X: " + b"1" * width, b"OK"))
+        at = AtEngine(uart, Ring(1024, uart), line_max=512)
+        at.command("+X")
+        costs.append(_allocated(at.command, "+X"))
+    assert costs[1] - costs[0] <= 2 * 400, costs
+
+
+# -- payload inside a line (command_payload) ---------------------------------
+
+class _Sink:
+    def __init__(self):
+        self.data = bytearray()
+        self.calls = 0
+
+    def __call__(self, mv):
+        assert isinstance(mv, memoryview)
+        self.calls += 1
+        self.data += mv
+
+
+def _urdfile(name, data, tail=b"OK"):
+    return b'\r\n+URDFILE: "' + name + b'",%d,"' % len(data) + data + b'"\r\n' + reply(tail)
+
+
+NASTY = b'a"b,3,"\r\nOK\r\n+UUSECPRF: 0,13,0,2\r\nERROR\r\n"",>\n\r"'
+
+
+def test_payload_with_quotes_crlf_ok_and_urc_lines():
+    for echo in (False, True):
+        uart, at = _engine(_table({b'AT+URDFILE="f.txt"': _urdfile(b"f.txt", NASTY)}), echo=echo)
+        seen = []
+        at.on_urc("+UUSECPRF:", seen.append)
+        sink = _Sink()
+        lines = at.command_payload('+URDFILE="f.txt"', "+URDFILE:", sink)
+        assert lines == ['+URDFILE: "f.txt",%d,""' % len(NASTY)], lines
+        assert bytes(sink.data) == NASTY
+        assert seen == [] and at.urc_dropped == 0 and at.resyncs == 0
+        assert at.command("") == []  # in sync: AT answers OK
+
+
+def test_payload_split_across_reads():
+    data = bytes(range(256)) * 3
+    for piece in (1, 2, 5, 63, 64, 65, 300):
+        uart, at = _engine(_table({b'AT+URDFILE="b"': _urdfile(b"b", data)}), piece=piece)
+        sink = _Sink()
+        assert at.command_payload('+URDFILE="b"', "+URDFILE:", sink) == [
+            '+URDFILE: "b",%d,""' % len(data)]
+        assert bytes(sink.data) == data, piece
+        if piece < 64:
+            assert sink.calls > 1
+
+
+def test_payload_of_size_zero():
+    uart, at = _engine(_table({b'AT+URDFILE="e"': _urdfile(b"e", b"")}))
+    sink = _Sink()
+    assert at.command_payload('+URDFILE="e"', "+URDFILE:", sink) == ['+URDFILE: "e",0,""']
+    assert sink.calls == 0
+
+
+def test_payload_is_found_only_after_closed_strings_and_the_prefix():
+    # the name holds `,5,` right before its closing quote: not the payload
+    uart, at = _engine(_table({b'AT+URDFILE="x,5,"': _urdfile(b"x,5,", b'ab"cd')}))
+    sink = _Sink()
+    assert at.command_payload('+URDFILE="x,5,"', "+URDFILE:", sink) == [
+        '+URDFILE: "x,5,",5,""']
+    assert bytes(sink.data) == b'ab"cd'
+    # another line with the same shape but not the prefix is a plain line
+    answer = b'\r\n+OTHER: "n",2,"ab"\r\n' + _urdfile(b"n", b"xy")
+    uart, at = _engine(_table({b'AT+URDFILE="n"': answer}))
+    sink = _Sink()
+    assert at.command_payload('+URDFILE="n"', "+URDFILE:", sink) == [
+        '+OTHER: "n",2,"ab"', '+URDFILE: "n",2,""']
+    assert bytes(sink.data) == b"xy"
+
+
+def test_payload_mode_ends_with_the_command():
+    uart, at = _engine(_table({b'AT+URDFILE="f"': _urdfile(b"f", b"abc"),
+                               b"AT+R": _urdfile(b"f", b"abc")}))
+    at.command_payload('+URDFILE="f"', "+URDFILE:", _Sink())
+    assert at.command("+R") == ['+URDFILE: "f",3,"abc"']
+
+
+def test_stalled_payload_times_out_and_resyncs():
+    cut = b'\r\n+URDFILE: "s",10,"abc'
+    uart, at = _engine(_table({b'AT+URDFILE="s"': cut, b"AT+USECCHIP": CHIP}))
+    sink = _Sink()
+    exc = _raises(errors.AtTimeout, at.command_payload, '+URDFILE="s"', "+URDFILE:", sink)
+    assert "7 bytes owed" in str(exc)
+    assert bytes(sink.data) == b"abc"
+    assert at.resyncs == 1 and uart.commands[-1] == b"AT"
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_payload_error_result_and_bad_prefix():
+    uart, at = _engine(_table({b'AT+URDFILE="m"': reply(b"+CME ERROR: 2")}))
+    assert _raises(errors.CmeError, at.command_payload, '+URDFILE="m"', "+URDFILE:",
+                   _Sink()).code == 2
+    _raises(ValueError, at.command_payload, '+URDFILE="m"', "", _Sink())
+    assert at.command("") == []
 
 
 # -- timeouts, resync, protocol errors ------------------------------------------

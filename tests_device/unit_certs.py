@@ -460,15 +460,34 @@ def test_kind_constants_and_strings():
 
 # -- memory ------------------------------------------------------------------------------
 
+def _call_measured(fn, arg):
+    """(fn(arg), heap bytes it allocated). micropython.mem_total (unix port)
+    counts every allocation, call frames too big for the C stack included
+    (heap_lock() hides those: the port then uses the C stack silently).
+    Elsewhere: heap_lock, so any other allocation raises MemoryError."""
+    total = getattr(micropython, "mem_total", None)
+    if total is None:
+        micropython.heap_lock()
+        try:
+            return fn(arg), 0
+        finally:
+            micropython.heap_unlock()
+    before = total()
+    n = fn(arg)
+    return n, total() - before
+
+
 class _StepAt:
-    """A stand-in engine: hands the source preallocated views and checks
-    that filling them allocates nothing."""
+    """A stand-in engine: hands the source preallocated views and adds up
+    what filling them allocates (`allocated`)."""
 
     def __init__(self, chunk=256):
         self.buf = bytearray(chunk)
         self.full = memoryview(self.buf)
         self.sent = new_md5()
         self.lines = None
+        self.allocated = 0
+        self.chunks = 0
 
     def command_with_data(self, cmd, size, source, timeout_ms=None, secret=False, redact=None):
         tail = self.full[:size % len(self.buf)] if size % len(self.buf) else self.full
@@ -476,11 +495,9 @@ class _StepAt:
         got = 0
         while left:
             view = self.full if left >= len(self.buf) else tail
-            micropython.heap_lock()
-            try:
-                n = source(view)
-            finally:
-                micropython.heap_unlock()
+            n, spent = _call_measured(source, view)
+            self.allocated += spent
+            self.chunks += 1
             assert n == len(view)
             self.sent.update(view)
             left -= n
@@ -494,9 +511,11 @@ def test_der_file_chunk_loop_allocates_nothing():
     at = _StepAt()
     c = Certs(at)
     assert c.import_file(data_path("thawte.der"), CA, "ThawteCA") == THAWTE_MD5
+    assert at.chunks > 1 and at.allocated == 0, at.allocated
     # bytes input (shared through BytesIO): no allocation either
     at = _StepAt()
     assert Certs(at).import_bytes(data_file("thawte.der"), CA, "ThawteCA") == THAWTE_MD5
+    assert at.allocated == 0, at.allocated
 
 
 def test_pem_file_chunk_loop_allocates_nothing():
@@ -504,6 +523,76 @@ def test_pem_file_chunk_loop_allocates_nothing():
     c = Certs(at)
     # the module's MD5 (of the DER) differs from the MD5 of the PEM sent here
     raises(VerifyError, c.import_file, data_path("thawte.pem"), CA, "ThawteCA")
+    assert at.chunks > 1 and at.allocated == 0, at.allocated
+
+
+class _QuietModule:
+    """Answers commands with OK and an import with `answer`, keeping nothing
+    of the data; its frames are small, so that it allocates nothing itself
+    (what is measured is the library)."""
+
+    def __init__(self):
+        self.out = b""
+        self.i = 0
+        self.owed = 0
+        self.size = 0
+        self.answer = b""
+
+    def write(self, buf, off, n):
+        if self.owed:
+            self.owed -= n
+            if not self.owed:
+                self._say(self.answer)
+        elif buf[off + 3] == 0x55:  # AT+U...: the import
+            self.owed = self.size
+            self._say(b">")
+        else:
+            self._say(b"\r\nOK\r\n")
+        return n
+
+    def _say(self, data):
+        self.out = data
+        self.i = 0
+
+    def any(self):
+        return len(self.out) - self.i
+
+    def readinto(self, buf, n):
+        k = 0
+        while k < n and self.i < len(self.out):
+            buf[k] = self.out[self.i]
+            self.i += 1
+            k += 1
+        return k
+
+
+def _import_allocated(m, uart, path, der):
+    uart.size = len(der)
+    uart.answer = b'\r\n+USECMNG: 0,0,"blob","%s"\r\n\r\nOK\r\n' % md5_hex(der)
+    gc.collect()
+    before = micropython.mem_total()
+    assert m.certs.import_file(path, CA, "blob") == md5_hex(der)
+    return micropython.mem_total() - before
+
+
+def test_der_import_through_the_engine_allocates_nothing_per_chunk():
+    if not hasattr(micropython, "mem_total"):
+        return  # the port does not count allocations (unix port does)
+    uart = _QuietModule()
+    m = ubxsec.Module(uart, timeout_ms=500)
+    m.start()
+    small = _der_blob(1024)
+    big = _der_blob(8192)
+    paths = (write_file("q1.der", small), write_file("q8.der", big))
+    try:
+        _import_allocated(m, uart, paths[0], small)  # warm up
+        a1 = _import_allocated(m, uart, paths[0], small)
+        a8 = _import_allocated(m, uart, paths[1], big)
+    finally:
+        for path in paths:
+            os.remove(path)
+    # 28 chunks more for the 8 KB file, and not a byte more
+    assert a8 == a1, (a1, a8)
 
 
 class _SinkUart:

@@ -52,17 +52,14 @@ class Module:
         """Hook the ring's handler to the UART IRQ; returns the trigger's name
         or "poll"."""
         irq = getattr(uart, "irq", None)
-        if irq is None:
-            return "poll"
         for name in ("IRQ_RXIDLE", "IRQ_RX"):
             trigger = getattr(uart, name, None)
-            if trigger is None:
-                continue
-            try:
-                irq(handler=self.ring.irq_handler, trigger=trigger, hard=hard)
-            except (TypeError, ValueError, OSError):
-                continue  # this port refuses it: try the next, or poll
-            return name
+            if irq and trigger is not None:
+                try:
+                    irq(handler=self.ring.irq_handler, trigger=trigger, hard=hard)
+                    return name
+                except (TypeError, ValueError, OSError):
+                    pass  # this port refuses it: try the next, or poll
         return "poll"
 
     def start(self):

@@ -33,10 +33,19 @@ Wire rules it follows:
 - A line longer than `line_max` is dropped (an over-long echo silently); the
   engine reads on to the final result, so it stays in sync, then raises
   ProtocolError (from poll() for a URC while idle).
+- Payloads inside a line (command_payload): while the answer line starts
+  with the given prefix and ends in `,<size>,"` (every earlier string
+  closed), the next <size> bytes go raw to a sink, never into the line (they
+  may hold quotes, CR, LF, "OK", "+UU..."); the line is returned as
+  `<prefix>...,<size>,""`.
 - Memory: line, RX and chunk buffers are allocated here once. The '>'
   streaming loop allocates nothing itself when the source fills each view it
   gets (a short return inside the last chunk costs one new view); decoding a
   received line into a str allocates, as the caller needs a str.
+  MicroPython puts a call's frame on the heap when its state (locals, value
+  stack, 3 words per try block) exceeds 11 words: functions called per
+  chunk or per line stay within that, so the command in progress (name,
+  timeout, secrecy, deadline) lives in attributes.
 """
 
 import time
@@ -54,6 +63,8 @@ _QUIET_MS = const(50)
 _CR = const(13)
 _LF = const(10)
 _GT = const(62)
+_QUOTE = const(34)
+_COMMA = const(44)
 
 _PROMPT = object()  # what _next() returns for the '>' prompt
 
@@ -94,10 +105,12 @@ class AtEngine:
         self.trace = trace
         self._chunk = memoryview(bytearray(chunk))
         self._line = memoryview(bytearray(line_max))
+        self._cap = line_max
         self._len = 0
         self._overlong = False
         self._bad = None          # why the response in progress is unusable
         self._rx = bytearray(_RX)
+        self._rx_mv = memoryview(self._rx)
         self._rx_n = 0
         self._rx_i = 0
         self._lost_seen = ring.lost
@@ -109,6 +122,16 @@ class AtEngine:
         self._synced = True
         self._final_seen = True
         self._owed = 0            # bytes of a '>' transfer not yet sent
+        # the command in progress (attributes keep the per-call frames small)
+        self._cmd = None
+        self._out = None          # its bytes, until sent
+        self._tmo = timeout_ms
+        self._secret = False
+        self._redact = None
+        self._deadline = None
+        self._pay = None          # command_payload(): the line prefix (bytes)
+        self._sink = None         # and where the payload bytes go
+        self._wait = None         # deadline of a stalled UART write
         self.urc_dropped = 0
         self.urc_errors = 0
         self.urc_error = None
@@ -151,35 +174,72 @@ class AtEngine:
     # -- public commands -----------------------------------------------------
 
     def command(self, cmd, timeout_ms=None, *, secret=False, redact=None):
-        return self._run(cmd, timeout_ms, secret, redact, 0, None)
+        self._begin(cmd, timeout_ms, secret, redact)
+        return self._run(0, None)
 
     def command_with_data(self, cmd, size, source, timeout_ms=None, *,
                           secret=False, redact=None):
         if not isinstance(size, int) or size < 1:
             raise ValueError("data size")
-        return self._run(cmd, timeout_ms, secret, redact, size, source)
+        self._begin(cmd, timeout_ms, secret, redact)
+        return self._run(size, source)
 
-    def _run(self, cmd, tmo, secret, redact, size, source):
-        """Send cmd; with a size, wait for the '>' prompt and stream size
-        bytes from source; return the information lines of the response."""
-        data = self._encode(cmd)
-        if tmo is None:
-            tmo = self.timeout_ms
+    def command_payload(self, cmd, prefix, sink, timeout_ms=None):
+        """command() for an answer line `<prefix>...,<size>,"<data>"` whose
+        <size> data bytes may be anything (quotes, CR, LF, "OK"): they go to
+        sink(memoryview) in order, never into a line, and the line is
+        returned among the others without them: `<prefix>...,<size>,""`."""
+        if not isinstance(prefix, str) or not prefix:
+            raise ValueError("payload prefix")
+        pay = prefix.encode()
+        self._begin(cmd, timeout_ms, False, None)
+        self._pay = pay
+        self._sink = sink
+        return self._run(0, None)
+
+    def _begin(self, cmd, tmo, secret, redact):
+        """Check cmd, get the engine in sync, and make cmd the one in
+        progress (sent by _run)."""
+        self._out = self._encode(cmd)
         self._enter()
+        self._context(cmd, tmo, secret, redact)
+
+    def _context(self, cmd, tmo, secret, redact):
+        self._cmd = cmd
+        self._tmo = self.timeout_ms if tmo is None else tmo
+        self._secret = secret
+        self._redact = redact
+
+    def _run(self, size, source):
+        """Send the command; with a size, wait for the '>' prompt and stream
+        size bytes from source; return the information lines."""
         try:
-            self._send(cmd, data, tmo, secret, redact)
+            data = self._out
+            self._out = None
+            self._send(data)
             info = []
             if size:
-                self._collect(cmd, tmo, secret, redact, info, _PROMPT_WAIT)
+                self._collect(info, _PROMPT_WAIT)
                 self._owed = size
-                self._stream(size, source, tmo, secret, redact, info)
-            return self._collect(cmd, tmo, secret, redact, info, _RESPONSE)
+                self._stream(size, source, info)
+            self._collect(info, _RESPONSE)
         except BaseException as exc:
-            self._recover(exc)
+            self._fail(exc)
             raise
+        self._end()
+        return info
+
+    def _fail(self, exc):
+        try:
+            self._recover(exc)
         finally:
-            self._owed = 0
-            self._active = False
+            self._end()
+
+    def _end(self):
+        self._owed = 0
+        self._pay = None
+        self._sink = None
+        self._active = False
 
     def poll(self):
         """Dispatch the URCs that arrived while idle; returns how many other
@@ -205,27 +265,33 @@ class AtEngine:
                 raise ValueError("command holds a forbidden character (code %d)" % c)
         return ("AT" + cmd + "\r").encode()
 
-    def _send(self, cmd, data, tmo, secret, redact):
+    def _send(self, data):
         self._final_seen = False
         self._bad = None
         if self.trace:
-            self.trace.tx(cmd, secret, redact)
-        self._write_all(data, 0, len(data), tmo)
+            self.trace.tx(self._cmd, self._secret, self._redact)
+        self._write_all(data, 0, len(data))
 
-    def _write_all(self, buf, off, end, tmo):
-        """Write buf[off:end], honouring short writes (None or fewer bytes)."""
-        uart = self.uart
-        deadline = time.ticks_add(time.ticks_ms(), tmo)
-        while off < end:
-            w = uart.write(buf, off, end - off)
+    def _write_all(self, buf, off, n):
+        """Write n bytes of buf from off, honouring short writes (None or
+        fewer bytes); a stall longer than the command's timeout raises."""
+        self._wait = None
+        while n:
+            w = self.uart.write(buf, off, n)
             if w:
                 off += w
-                deadline = time.ticks_add(time.ticks_ms(), tmo)
-                continue
-            self.ring.fill()  # keep RX moving while TX is held back
-            if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
-                raise errors.AtTimeout("UART write stalled for %d ms" % tmo)
-            time.sleep_ms(1)
+                n -= w
+                self._wait = None
+            else:
+                self._stalled()
+
+    def _stalled(self):
+        if self._wait is None:
+            self._wait = time.ticks_add(time.ticks_ms(), self._tmo)
+        self.ring.fill()  # keep RX moving while TX is held back
+        if time.ticks_diff(self._wait, time.ticks_ms()) <= 0:
+            raise errors.AtTimeout("UART write stalled for %d ms" % self._tmo)
+        time.sleep_ms(1)
 
     # -- receiving -----------------------------------------------------------
 
@@ -234,14 +300,13 @@ class AtEngine:
         ring = self.ring
         ring.fill()
         n = ring.readinto(self._rx, _RX)
-        lost = ring.lost
-        if lost != self._lost_seen:
-            gone = lost - self._lost_seen
-            self._lost_seen = lost
+        if ring.lost != self._lost_seen:
+            n = ring.lost - self._lost_seen
+            self._lost_seen = ring.lost
             self._rx_n = 0
             self._rx_i = 0
             self._len = 0
-            raise errors.RingOverflow("%d received bytes lost (ring full)" % gone)
+            raise errors.RingOverflow("%d received bytes lost (ring full)" % n)
         self._rx_n = n
         self._rx_i = 0
         return n
@@ -250,9 +315,6 @@ class AtEngine:
         """The next response line (str), _PROMPT, or None when nothing more
         arrives before deadline (None: do not wait). URCs are dispatched here.
         """
-        line = self._line
-        cap = len(line)
-        rx = self._rx
         while True:
             i = self._rx_i
             if i >= self._rx_n:
@@ -262,39 +324,108 @@ class AtEngine:
                     time.sleep_ms(1)
                     continue
                 i = 0
-            c = rx[i]
+            c = self._rx[i]
             self._rx_i = i + 1
             if c == _CR or c == _LF:
-                n = self._len
-                if not n:
-                    continue
-                self._len = 0
-                if self._overlong:
-                    self._overlong = False
-                    if not (line[0] in (65, 97) and line[1] in (84, 116)):
-                        self._bad = "line longer than %d bytes" % cap
-                        if self.trace:
-                            self.trace.event(self._bad)
-                    continue
-                try:
-                    text = str(line[:n], "utf-8").strip()
-                except UnicodeError:
-                    self._bad = "line is not UTF-8"
-                    continue
-                if text and not self._urc(text):
-                    return text
+                if self._len:
+                    line = self._take()
+                    if line is not None:
+                        return line
             elif c == _GT and want_prompt and not self._len:
                 return _PROMPT
-            elif self._len < cap:
-                line[self._len] = c
+            elif self._len < self._cap:
+                self._line[self._len] = c
                 self._len += 1
+                if c == _QUOTE and self._sink is not None:
+                    deadline = self._payload(deadline)
             else:
                 self._overlong = True
 
+    def _take(self):
+        """The line just ended, as a str; None for a URC (dispatched), a
+        blank line, or a line that cannot be used (noted in _bad)."""
+        n = self._len
+        self._len = 0
+        if self._overlong:
+            self._overlong = False
+            line = self._line
+            if not (line[0] in (65, 97) and line[1] in (84, 116)):
+                self._bad = "line longer than %d bytes" % self._cap
+                if self.trace:
+                    self.trace.event(self._bad)
+            return None
+        text = self._decode(n)
+        if text and not self._urc(text):
+            return text
+        return None
+
+    def _decode(self, n):
+        try:
+            return str(self._line[:n], "utf-8").strip()
+        except UnicodeError:
+            self._bad = "line is not UTF-8"
+            return None
+
+    # -- payload inside a line (command_payload) -------------------------------
+
+    def _payload(self, deadline):
+        """At a '"' just stored: if it opens the payload, hand the payload to
+        the sink; returns the deadline to go on with."""
+        size = self._payload_size()
+        if size < 0:
+            return deadline
+        while size:
+            i = self._rx_i
+            if i >= self._rx_n:
+                if not self._refill():
+                    if deadline is None or time.ticks_diff(deadline, time.ticks_ms()) <= 0:
+                        raise errors.AtTimeout("payload stopped with %d bytes owed" % size)
+                    time.sleep_ms(1)
+                    continue
+                i = 0
+            k = self._rx_n - i
+            if k > size:
+                k = size
+            self._sink(self._rx_mv[i:i + k])
+            self._rx_i = i + k
+            size -= k
+            deadline = time.ticks_add(time.ticks_ms(), self._tmo)
+        self._deadline = deadline  # progress: the response wait starts again
+        return deadline
+
+    def _payload_size(self):
+        """<size> when the line so far is `<prefix>...,<size>,"` with every
+        earlier string closed (a name may hold `,12,`), else -1."""
+        line = self._line
+        pay = self._pay
+        k = len(pay)
+        i = self._len - 2
+        if i < k + 1 or line[i] != _COMMA:
+            return -1
+        for j in range(k):
+            if line[j] != pay[j]:
+                return -1
+        size = 0
+        unit = 1
+        while i > k and 48 <= line[i - 1] <= 57:
+            i -= 1
+            size += (line[i] - 48) * unit
+            unit *= 10
+        if unit == 1 or line[i - 1] != _COMMA:
+            return -1
+        quotes = 0
+        for j in range(k, i):
+            if line[j] == _QUOTE:
+                quotes += 1
+        return -1 if quotes & 1 else size
+
+    # -- URCs ------------------------------------------------------------------
+
     def _urc(self, text):
         """Dispatch text if it is a URC; True if it was one."""
-        for prefix, handler in self._urcs:
-            if text.startswith(prefix):
+        for handler in self._urcs:
+            if text.startswith(handler[0]):
+                handler = handler[1]
                 break
         else:
             if not text.startswith("+UU"):
@@ -304,13 +435,18 @@ class AtEngine:
             self.trace.rx(text, False, None, self._redact_rx)
         if handler is None:
             self.urc_dropped += 1
-            return True
+        else:
+            self._call(handler, text)
+        return True
+
+    def _call(self, handler, text):
         try:
             handler(text)
         except Exception as exc:  # a faulty handler must not desync the engine
             self.urc_errors += 1
             self.urc_error = exc
-        return True
+
+    # -- responses -------------------------------------------------------------
 
     def _final(self, line):
         """True for OK; raises for an error result; False otherwise."""
@@ -326,41 +462,52 @@ class AtEngine:
             raise errors.CmeError(int(rest), None)
         raise errors.CmeError(None, rest)
 
-    def _collect(self, cmd, tmo, secret, redact, info, mode):
+    def _collect(self, info, mode):
         """Collect information lines into info (echo skipped, URCs
         dispatched) until: the final result (_RESPONSE: returns info), the
         '>' prompt (_PROMPT_WAIT), or nothing more received right now
         (_DURING: streaming goes on). Raises for an error result, a timeout,
         or a final result where the prompt or more data is owed."""
-        deadline = None if mode == _DURING else time.ticks_add(time.ticks_ms(), tmo)
+        self._deadline = None if mode == _DURING else time.ticks_add(time.ticks_ms(), self._tmo)
         while True:
-            line = self._next(deadline, mode == _PROMPT_WAIT)
+            line = self._next(self._deadline, mode == _PROMPT_WAIT)
             if line is _PROMPT:
                 return info
             if line is None:
                 if mode == _DURING:
                     return info
-                raise errors.AtTimeout("no %s for %s within %d ms" % (
-                    "'>' prompt" if mode else "final result", _name(cmd), tmo))
+                raise self._timeout(mode)
             if _is_echo(line):
                 continue
             if self.trace:
-                self.trace.rx(line, secret and not _is_final(line), redact, self._redact_rx)
+                self._trace_rx(line)
             if self._final(line):
-                if mode == _PROMPT_WAIT:
-                    raise errors.ProtocolError("%s: OK without a '>' prompt" % _name(cmd))
-                if mode == _DURING:
-                    raise errors.ProtocolError("OK before the data phase ended")
-                bad = self._bad
-                if bad:
-                    self._bad = None
-                    raise errors.ProtocolError("%s: %s" % (_name(cmd), bad))
+                self._check_final(mode)
                 return info
             info.append(line)
 
+    def _timeout(self, mode):
+        return errors.AtTimeout("no %s for %s within %d ms" % (
+            "'>' prompt" if mode else "final result", _name(self._cmd), self._tmo))
+
+    def _trace_rx(self, line):
+        self.trace.rx(line, self._secret and not _is_final(line), self._redact, self._redact_rx)
+
+    def _check_final(self, mode):
+        """Raises if the OK just received comes too early or ends a response
+        that was unusable."""
+        if mode == _PROMPT_WAIT:
+            raise errors.ProtocolError("%s: OK without a '>' prompt" % _name(self._cmd))
+        if mode == _DURING:
+            raise errors.ProtocolError("OK before the data phase ended")
+        bad = self._bad
+        if bad:
+            self._bad = None
+            raise errors.ProtocolError("%s: %s" % (_name(self._cmd), bad))
+
     # -- '>' data phase ------------------------------------------------------
 
-    def _stream(self, size, source, tmo, secret, redact, info):
+    def _stream(self, size, source, info):
         full = self._chunk
         csize = len(full)
         view = full
@@ -378,11 +525,11 @@ class AtEngine:
                                            % (size - remaining, size))
             if n < 0 or n > vlen:
                 raise ValueError("source returned %r for a %d-byte view" % (n, vlen))
-            self._write_all(full, 0, n, tmo)
+            self._write_all(full, 0, n)
             remaining -= n
             self._owed = remaining
             if remaining:  # URCs, or the module ending the data phase early
-                self._collect(None, tmo, secret, redact, info, _DURING)
+                self._collect(info, _DURING)
         if self.trace:
             self.trace.data(size)
 
@@ -401,8 +548,9 @@ class AtEngine:
                 raise type(exc)("%s while idle; command not sent" % exc.args[0])
             if self._need_startup:
                 for cmd in self._startup:
-                    self._send(cmd, self._encode(cmd), self.timeout_ms, False, None)
-                    self._collect(cmd, self.timeout_ms, False, None, [], _RESPONSE)
+                    self._context(cmd, None, False, None)
+                    self._send(self._encode(cmd))
+                    self._collect([], _RESPONSE)
                 self._need_startup = False
         except BaseException as exc:
             self._recover(exc)
@@ -410,22 +558,21 @@ class AtEngine:
             raise
 
     def _drain_idle(self):
-        handled = 0
         try:
-            while True:
-                line = self._next(None)
-                if line is None:
-                    break
-                handled += 1
-                self.stray += 1
-                if self.trace:
-                    self.trace.event("stray line dropped")
+            return self._strays()
         except errors.RingOverflow:
             self._flush()
             raise
+
+    def _strays(self):
+        handled = 0
+        while self._next(None) is not None:
+            handled += 1
+            self.stray += 1
+            if self.trace:
+                self.trace.event("stray line dropped")
         if self._bad:
-            bad = self._bad
-            self._bad = None
+            bad, self._bad = self._bad, None
             raise errors.ProtocolError(bad)
         return handled
 
@@ -460,6 +607,8 @@ class AtEngine:
         """Bring the module back to command mode, answering AT with OK."""
         self.resyncs += 1
         self._synced = False
+        self._sink = None  # a payload cut short is not looked for again
+        self._tmo = self.probe_ms
         if wait_ms:
             # A data phase still owed bytes: the module ends it by its guard
             # timer. Send nothing (never pad), just wait for its result.
@@ -471,7 +620,7 @@ class AtEngine:
         for _ in range(_PROBES):
             self._flush()
             try:
-                self._write_all(b"AT\r", 0, 3, self.probe_ms)
+                self._write_all(b"AT\r", 0, 3)
             except errors.AtTimeout:
                 continue
             deadline = time.ticks_add(time.ticks_ms(), self.probe_ms)

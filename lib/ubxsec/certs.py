@@ -35,7 +35,7 @@ whitespace. upload() sends files byte for byte.
 
 Memory: a file streams through the AT engine's chunk buffer (never the
 whole file in RAM); the per-import cost does not grow with the size, and
-for DER input the chunk loop allocates nothing.
+the chunk loop allocates nothing, for DER or PEM input.
 """
 
 from binascii import hexlify
@@ -104,29 +104,39 @@ class _Source:
         self.reader = reader
         self.md5 = md5
         self.decoder = decoder
+        if decoder is not None:
+            self._decode = decoder.feed  # bound once: a bound method allocates
+            self._n = 0
         self.buf = buf
         self.pos = pos
         self.error = None
         self.known = None  # digest computed before sending
 
+    # fill() runs per chunk: it and its helpers keep their frames within the
+    # 11 words MicroPython keeps on the C stack (a bigger one is allocated)
     def fill(self, mv):
-        if self.buf is None:
-            n = self.reader.readinto(mv)
-        else:
-            pos = self.pos
-            n = min(len(mv), len(self.buf) - pos)
-            mv[:n] = self.buf[pos:pos + n]
-            self.pos = pos + n
+        n = self.reader.readinto(mv) if self.buf is None else self._copy(mv)
         if n:
             if self.decoder is not None:
                 if self.error is None:
-                    try:
-                        self.decoder.feed(mv, n)
-                    except ValueError as exc:
-                        self.error = exc
+                    self._n = n
+                    self._feed(mv)
             elif self.md5 is not None:
                 self.md5.update(mv if n == len(mv) else mv[:n])
         return n  # 0: the engine raises TransferError
+
+    def _copy(self, mv):
+        pos = self.pos
+        n = min(len(mv), len(self.buf) - pos)
+        mv[:n] = self.buf[pos:pos + n]
+        self.pos = pos + n
+        return n
+
+    def _feed(self, mv):
+        try:
+            self._decode(mv, self._n)
+        except ValueError:
+            self.error = self.decoder.error
 
     def digest(self):
         """MD5 of the DER sent; raises the PEM error, if any."""

@@ -1,8 +1,6 @@
 """+USECCHIP: the module's immutable chip ID."""
 
-from . import errors
-
-_PREFIX = "+USECCHIP:"
+from .errors import ProtocolError
 
 
 def parse_chip_id(lines):
@@ -12,18 +10,16 @@ def parse_chip_id(lines):
     too. Anything else (no line, several, another prefix, an empty or
     unbalanced value, a control character) is a ProtocolError.
     """
-    if len(lines) != 1 or not lines[0].startswith(_PREFIX):
-        raise errors.ProtocolError("+USECCHIP: unexpected response %r" % (lines,))
-    value = lines[0][len(_PREFIX):].strip()
-    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
-        value = value[1:-1]
-    if not value:
-        raise errors.ProtocolError("+USECCHIP: empty chip ID")
-    for ch in value:
-        c = ord(ch)
-        if c <= 0x20 or c > 0x7E or ch == '"' or ch == ",":
-            raise errors.ProtocolError("+USECCHIP: malformed chip ID")
-    return value
+    line = lines[0] if len(lines) == 1 else ""
+    v = line[10:].strip() if line.startswith("+USECCHIP:") else ""
+    if len(v) > 1 and v[0] == v[-1] == '"':
+        v = v[1:-1]
+    for c in v:
+        if not " " < c <= "~" or c in '",':
+            v = ""
+    if not v:
+        raise ProtocolError("bad +USECCHIP answer %r" % (lines,))
+    return v
 
 
 def read_chip_id(at, timeout_ms=None):

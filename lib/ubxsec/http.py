@@ -22,11 +22,7 @@ from micropython import const
 from .errors import AtTimeout, ProtocolError, UbxError
 from .params import check_int, quoted
 
-_PATH_MAX = const(128)
-_NAME_MAX = const(128)
-_FILENAME_MAX = const(248)
-_GET = const(1)
-_POLL_MS = const(5)
+_MAX = const(248)       # filename; path and server name: 128
 _GET_MS = const(180000)   # the module's own request timeout is well below this
 
 
@@ -43,22 +39,22 @@ class Http:
         at.on_urc(self._prefix, self._on_urc)
 
     def _on_urc(self, line):
-        parts = line[len(self._prefix):].split(",")
-        if len(parts) != 2 or not (parts[0].isdigit() and parts[1].isdigit()):
+        f = line[len(self._prefix):].split(",")
+        if len(f) != 2 or not (f[0].isdigit() and f[1].isdigit()):
             raise ProtocolError("bad +UUHTTPCR")
-        self._result = (int(parts[0]), int(parts[1]))
+        self._result = (int(f[0]), int(f[1]))
 
-    def _set(self, op, value):
-        self._at.command("+UHTTP=%d,%d,%s" % (self.id, op, value))
+    def _set(self, op, value=None):
+        self._at.command("+UHTTP=%d" % self.id + ("" if op is None else ",%d,%s" % (op, value)))
 
     def reset(self):
         """Factory values for every setting of this HTTP profile."""
-        self._at.command("+UHTTP=%d" % self.id)
+        self._set(None)
 
     def server(self, name, port=None):
         """Server host name, and the port when not the default (80, or 443
         once TLS is on)."""
-        name = quoted(name, _NAME_MAX, "server", 1)
+        name = quoted(name, 128, "server", 1)
         if port is not None:
             check_int(port, range(1, 65536), "port")   # before any byte is sent
         self._set(1, name)
@@ -67,37 +63,35 @@ class Http:
 
     def secure(self, security_profile_id):
         """TLS with the given security profile (0-4); None turns TLS off."""
-        if security_profile_id is None:
-            self._set(6, 0)
-        else:
-            self._set(6, "1,%d" % check_int(security_profile_id, range(5), "security profile"))
+        self._set(6, 0 if security_profile_id is None else
+                  "1,%d" % check_int(security_profile_id, range(5), "security profile"))
 
     def get(self, path, filename, timeout_ms=_GET_MS):
         """GET path into the module file filename; returns when the module
         reports success, raises HttpError when it reports failure and
         AtTimeout when it reports nothing within timeout_ms."""
-        cmd = "+UHTTPC=%d,1,%s,%s" % (self.id, quoted(path, _PATH_MAX, "path", 1),
-                                      quoted(filename, _FILENAME_MAX, "filename", 1))
+        cmd = "+UHTTPC=%d,1,%s,%s" % (self.id, quoted(path, 128, "path", 1),
+                                      quoted(filename, _MAX, "filename", 1))
         at = self._at
         at.poll()   # a late URC of an earlier request must not count for this one
         self._result = None
         at.command(cmd)
-        deadline = time.ticks_add(time.ticks_ms(), timeout_ms)
+        t0 = time.ticks_ms()
         while True:
             at.poll()
             got = self._result
-            if got is not None and got[0] == _GET:
+            if got is not None and got[0] == 1:   # command 1: GET
                 break
-            if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
-                raise AtTimeout("no +UUHTTPCR for GET within %d ms" % timeout_ms)
-            time.sleep_ms(_POLL_MS)
+            if time.ticks_diff(time.ticks_ms(), t0) >= timeout_ms:
+                raise AtTimeout("no +UUHTTPCR")
+            time.sleep_ms(5)
         if got[1] != 1:
-            raise HttpError("GET %s failed (+UUHTTPCR result %d)" % (path, got[1]))
+            raise HttpError("GET %s: result %d" % (path, got[1]))
 
     def read_file(self, filename, sink=None, timeout_ms=None):
         """The module file's bytes (a bytearray); with sink, sink(memoryview)
         gets them piece by piece instead and the size is returned."""
-        name = quoted(filename, _FILENAME_MAX, "filename", 1)
+        name = quoted(filename, _MAX, "filename", 1)
         buf = None
         if sink is None:
             buf = bytearray()
@@ -108,13 +102,13 @@ class Http:
         line = lines[0] if len(lines) == 1 else ""
         size = line[len(head):-3] if line.startswith(head) and line.endswith(',""') else ""
         if not size.isdigit():
-            raise ProtocolError("bad +URDFILE answer")
+            raise ProtocolError("bad +URDFILE")
         return int(size) if buf is None else buf
 
 
 def status(response):
     """The status code of a stored response ("HTTP/1.1 200 OK..." -> 200)."""
-    head = bytes(response[:16])
+    head = bytes(response[:12])
     if head[:7] == b"HTTP/1." and head[8:9] == b" " and head[9:12].isdigit():
         return int(head[9:12])
     raise ProtocolError("no HTTP status line")

@@ -34,6 +34,8 @@ _K = (
 )
 # left rotation of each step: _S[4 * round + (step & 3)]
 _S = b"\x07\x0c\x11\x16\x05\x09\x0e\x14\x04\x0b\x10\x17\x06\x0a\x0f\x15"
+# message word of step i in round r: (_G[2r] * i + _G[2r + 1]) & 15
+_G = b"\x01\x00\x05\x01\x03\x05\x07\x00"
 _INIT = (0x2301, 0x6745, 0xAB89, 0xEFCD, 0xDCFE, 0x98BA, 0x5476, 0x1032)  # lo, hi of A B C D
 
 
@@ -94,24 +96,9 @@ class MD5:
         k = _K
         for i in range(64):
             r = i >> 4
-            if r == 0:
-                fl = (bl & cl) | ((bl ^ 0xFFFF) & dl)
-                fh = (bh & ch) | ((bh ^ 0xFFFF) & dh)
-                g = i
-            elif r == 1:
-                fl = (dl & bl) | ((dl ^ 0xFFFF) & cl)
-                fh = (dh & bh) | ((dh ^ 0xFFFF) & ch)
-                g = (5 * i + 1) & 15
-            elif r == 2:
-                fl = bl ^ cl ^ dl
-                fh = bh ^ ch ^ dh
-                g = (3 * i + 5) & 15
-            else:
-                fl = cl ^ (bl | (dl ^ 0xFFFF))
-                fh = ch ^ (bh | (dh ^ 0xFFFF))
-                g = (7 * i) & 15
-            # g: the message word this step takes
-            p = off + (g << 2)
+            fl = _f(r, bl, cl, dl)
+            fh = _f(r, bh, ch, dh)
+            p = off + (((_G[2 * r] * i + _G[2 * r + 1]) & 15) << 2)
             j = i << 2
             lo = al + fl + (k[j] | k[j + 1] << 8) + (m[p] | m[p + 1] << 8)
             hi = ah + fh + (k[j + 2] | k[j + 3] << 8) + (m[p + 2] | m[p + 3] << 8) + (lo >> 16)
@@ -126,7 +113,6 @@ class MD5:
             keep = 0xFFFF >> s
             t = ((hi & keep) << s) | (lo >> (16 - s))
             lo = ((lo & keep) << s) | (hi >> (16 - s))
-            hi = t
             # A, B, C, D = D, B + rotl(...), B, C
             al = dl
             ah = dh
@@ -135,17 +121,27 @@ class MD5:
             cl = bl
             ch = bh
             lo += bl
-            bh = (hi + bh + (lo >> 16)) & 0xFFFF
+            bh = (t + bh + (lo >> 16)) & 0xFFFF
             bl = lo & 0xFFFF
-        lo = h[0] + al
-        h[1] = (h[1] + ah + (lo >> 16)) & 0xFFFF
-        h[0] = lo & 0xFFFF
-        lo = h[2] + bl
-        h[3] = (h[3] + bh + (lo >> 16)) & 0xFFFF
-        h[2] = lo & 0xFFFF
-        lo = h[4] + cl
-        h[5] = (h[5] + ch + (lo >> 16)) & 0xFFFF
-        h[4] = lo & 0xFFFF
-        lo = h[6] + dl
-        h[7] = (h[7] + dh + (lo >> 16)) & 0xFFFF
-        h[6] = lo & 0xFFFF
+        _add(h, 0, al, ah)
+        _add(h, 2, bl, bh)
+        _add(h, 4, cl, ch)
+        _add(h, 6, dl, dh)
+
+
+def _f(r, b, c, d):
+    """The round function of round r on one 16-bit half."""
+    if r == 0:
+        return (b & c) | ((b ^ 0xFFFF) & d)
+    if r == 1:
+        return (d & b) | ((d ^ 0xFFFF) & c)
+    if r == 2:
+        return b ^ c ^ d
+    return c ^ (b | (d ^ 0xFFFF))
+
+
+def _add(h, j, lo, hi):
+    # h[j], h[j + 1] (lo, hi halves) += lo, hi
+    lo += h[j]
+    h[j + 1] = (h[j + 1] + hi + (lo >> 16)) & 0xFFFF
+    h[j] = lo & 0xFFFF

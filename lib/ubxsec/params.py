@@ -12,15 +12,14 @@ from .errors import ProtocolError
 
 
 def check_str(value, max_len, what="parameter", min_len=0):
-    if not isinstance(value, str):
-        raise ValueError("%s must be a str" % what)
-    n = len(value)
-    if n > max_len or n < min_len:
-        raise ValueError("%s length %d outside %d..%d" % (what, n, min_len, max_len))
-    for ch in value:
-        c = ord(ch)
-        if c < 0x20 or c > 0x7E or c == 0x22:
-            raise ValueError("%s holds a forbidden character (code %d)" % (what, c))
+    ok = isinstance(value, str) and min_len <= len(value) <= max_len
+    if ok:
+        for ch in value:
+            if not " " <= ch <= "~" or ch == '"':
+                ok = False
+    if not ok:
+        raise ValueError("%s: want a str of %d..%d printable ASCII chars, no quote"
+                         % (what, min_len, max_len))
     return value
 
 
@@ -50,16 +49,16 @@ def fields(text, loose=False):
     n = len(text)
     while True:
         if loose:
-            while i < n and text[i] == " ":
+            while text[i:i + 1] == " ":
                 i += 1
         if text[i:i + 1] == '"':
             j = text.find('"', i + 1)
             if j < 0:
-                raise ProtocolError("unterminated string in %r" % text)
+                break
             out.append(text[i + 1:j])
             i = j + 1
             if loose:
-                while i < n and text[i] == " ":
+                while text[i:i + 1] == " ":
                     i += 1
         else:
             j = text.find(",", i)
@@ -71,11 +70,12 @@ def fields(text, loose=False):
             elif 0 < len(tok) < 6 and tok.isdigit():
                 tok = int(tok)
             else:
-                raise ProtocolError("bad number in %r" % text)
+                break
             out.append(tok)
             i = j
         if i >= n:
             return out
         if text[i] != ",":
-            raise ProtocolError("junk after a field in %r" % text)
+            break
         i += 1
+    raise ProtocolError("bad fields %r" % text)

@@ -47,7 +47,9 @@ _CRLF = const(7)  # a CR inside the block: LF must follow
 _DONE = const(8)
 
 _BEGIN = b"-----BEGIN "
+_BEGIN_N = const(11)
 _END = b"-----END "
+_END_N = const(9)
 _DASHES = b"-----"
 _EC_PARAMETERS = b"EC PARAMETERS"
 
@@ -87,154 +89,164 @@ class PemDecoder:
         self._md5 = new_md5()  # one small object per import
         self._sink = sink
         self._state = _PRE
-        self._bol = True  # at the start of a line (only spaces so far)
-        self._acc = 0  # bits of the current base64 group
-        self._k = 0  # digits in the current group
-        self._pad = 0  # padding state (2: one more '=' needed, 1: complete)
-        self._pads = 0  # further '=' allowed
-        self._o = 0  # bytes staged in _out
+        self.error = None  # the ValueError raised, if any
+        self._o = 0  # DER bytes staged in _out
         self._line_n = 0
         self._label_n = 0
         self._colon = False
         self._bad_at = 0
+        self._data = None
         self.der_len = 0
         self.offset = 0  # PEM bytes consumed so far, for error messages
+        self._steps = self._decode()  # one generator per import
+        next(self._steps)
 
     def feed(self, data, n=-1):
         if n < 0:
             n = len(data)
-        state = self._state
-        bol = self._bol
-        acc = self._acc
-        k = self._k
-        pad = self._pad
-        pads = self._pads
-        o = self._o
+        if self._state == _DONE:
+            if n:
+                self._fail(1, "data after finish()")
+            return
+        self._data = data
+        self._steps.send(n)
+        self.offset += n
+
+    def _decode(self):
+        # A generator, created once per reset(): resuming it allocates
+        # nothing, while a plain call with this many locals would have its
+        # frame allocated on the heap at every chunk. The decoding state
+        # lives in its locals; the caller finds state and o in attributes.
+        state = _PRE
+        bol = True  # at the start of a line (only spaces so far)
+        acc = 0  # bits of the current base64 group
+        k = 0  # digits in the current group
+        pad = 0  # padding state (2: one more '=' needed, 1: complete)
+        pads = 0  # further '=' allowed
+        o = 0  # bytes staged in _out
         out = self._out
         line = self._line
-        line_n = self._line_n
+        line_n = 0
         cls = _CLASS
-        i = 0
-        while i < n:
-            c = data[i]
-            i += 1
-            if state == _BODY:
-                # base64 lines; after the first '=' (pad set) only more '='
-                # (while pads allows), line ends and the END line may follow
-                v = cls[c]
-                if v < 64 and not pad:
-                    acc = (acc << 6) | v
-                    k += 1
-                    bol = False
-                    if k == 4:
-                        out[o] = acc >> 16
-                        out[o + 1] = (acc >> 8) & 0xFF
-                        out[o + 2] = acc & 0xFF
-                        o += 3
-                        acc = 0
-                        k = 0
-                        if o == _OUT:
-                            self._flush_full()
-                            o = 0
-                elif v == _LF or v == _CR:
-                    if bol:
-                        self._fail(i, "blank line inside the PEM block")
-                    bol = True
-                    if v == _CR:
-                        state = _CRLF
-                elif v == _DASH and bol:
-                    if k:
-                        self._fail(i, "partial base64 group")
-                    if pad == 2:
-                        self._fail(i, "incomplete '=' padding")
-                    state = _TAIL
-                    line[0] = c
-                    line_n = 1
-                elif v == _PAD and pad:
-                    if not pads:
-                        self._fail(i, "data after '=' padding")
-                    pads = 0
-                    pad = 1
-                    bol = False
-                elif pad:
-                    self._fail(i, "data after '=' padding")
-                elif v == _PAD:
-                    # '=' may follow 2 digits ('==' needed), 3 digits ('='
-                    # alone) or a whole group (one or two, decoding to
-                    # nothing): what the module's base64 accepts
-                    if k == 2:
-                        out[o] = acc >> 4
-                        o += 1
-                        pad = 2
-                        pads = 1
-                    elif k == 3:
-                        out[o] = acc >> 10
-                        out[o + 1] = (acc >> 2) & 0xFF
-                        o += 2
-                        pad = 1
-                    elif k == 0:
-                        pad = 1
-                        pads = 1
-                    else:
-                        self._fail(i, "misplaced '=' padding")
-                    acc = 0
-                    k = 0
-                    bol = False
-                else:
-                    # keep scanning the line: a ':' means an RFC 1421 header
-                    self._bad_at = self.offset + i
-                    self._colon = c == 0x3A
-                    state = _BADLINE
-            elif state == _CRLF:
-                if c != 0x0A:
-                    self._fail(i, "CR not followed by LF")
-                state = _BODY
-            elif state == _HEAD or state == _TAIL:
-                if c == 0x0A:
-                    self._line_n = line_n
-                    if state == _HEAD:
-                        self._parse_begin(i)
+        while True:
+            n = yield
+            data = self._data
+            i = 0
+            while i < n:
+                    c = data[i]
+                    i += 1
+                    if state == _BODY:
+                        # base64 lines; after the first '=' (pad set) only more '='
+                        # (while pads allows), line ends and the END line may follow
+                        v = cls[c]
+                        if v < 64 and not pad:
+                            acc = (acc << 6) | v
+                            k += 1
+                            bol = False
+                            if k == 4:
+                                out[o] = acc >> 16
+                                out[o + 1] = (acc >> 8) & 0xFF
+                                out[o + 2] = acc & 0xFF
+                                o += 3
+                                acc = 0
+                                k = 0
+                                if o == _OUT:
+                                    self._flush_full()
+                                    o = 0
+                        elif v == _LF or v == _CR:
+                            if bol:
+                                self._fail(i, "blank line inside the PEM block")
+                            bol = True
+                            if v == _CR:
+                                state = _CRLF
+                        elif v == _DASH and bol:
+                            if k:
+                                self._fail(i, "partial base64 group")
+                            if pad == 2:
+                                self._fail(i, "incomplete '=' padding")
+                            state = _TAIL
+                            line[0] = c
+                            line_n = 1
+                        elif v == _PAD and pad:
+                            if not pads:
+                                self._fail(i, "data after '=' padding")
+                            pads = 0
+                            pad = 1
+                            bol = False
+                        elif pad:
+                            self._fail(i, "data after '=' padding")
+                        elif v == _PAD:
+                            # '=' may follow 2 digits ('==' needed), 3 digits ('='
+                            # alone) or a whole group (one or two, decoding to
+                            # nothing): what the module's base64 accepts
+                            if k == 2:
+                                out[o] = acc >> 4
+                                o += 1
+                                pad = 2
+                                pads = 1
+                            elif k == 3:
+                                out[o] = acc >> 10
+                                out[o + 1] = (acc >> 2) & 0xFF
+                                o += 2
+                                pad = 1
+                            elif k == 0:
+                                pad = 1
+                                pads = 1
+                            else:
+                                self._fail(i, "misplaced '=' padding")
+                            acc = 0
+                            k = 0
+                            bol = False
+                        else:
+                            # keep scanning the line: a ':' means an RFC 1421 header
+                            self._bad_at = self.offset + i
+                            self._colon = c == 0x3A
+                            state = _BADLINE
+                    elif state == _CRLF:
+                        if c != 0x0A:
+                            self._fail(i, "CR not followed by LF")
                         state = _BODY
-                        bol = True
+                    elif state == _HEAD or state == _TAIL:
+                        if c == 0x0A:
+                            self._line_n = line_n
+                            if state == _HEAD:
+                                self._parse_begin(i)
+                                state = _BODY
+                                bol = True
+                            else:
+                                self._o = o
+                                self._parse_end(i)
+                                state = _POST
+                        elif line_n == _LINE:
+                            self._fail(i, "BEGIN/END line too long")
+                        else:
+                            line[line_n] = c
+                            line_n += 1
+                    elif state == _PRE or state == _POST:
+                        v = cls[c]
+                        if v == _SPACE or v == _LF or v == _CR:
+                            pass
+                        elif v == _DASH and state == _PRE:
+                            state = _HEAD
+                            line[0] = c
+                            line_n = 1
+                        elif state == _PRE:
+                            self._fail(i, "data before the BEGIN line")
+                        elif v == _DASH:
+                            self._fail(i, "more than one PEM object")
+                        else:
+                            self._fail(i, "data after the END line")
+                    elif state == _BADLINE:
+                        if c == 0x3A:
+                            self._colon = True
+                        elif c == 0x0A:
+                            self._bad_line()
                     else:
-                        self._o = o
-                        self._parse_end(i)
-                        state = _POST
-                elif line_n == _LINE:
-                    self._fail(i, "BEGIN/END line too long")
-                else:
-                    line[line_n] = c
-                    line_n += 1
-            elif state == _PRE or state == _POST:
-                v = cls[c]
-                if v == _SPACE or v == _LF or v == _CR:
-                    pass
-                elif v == _DASH and state == _PRE:
-                    state = _HEAD
-                    line[0] = c
-                    line_n = 1
-                elif state == _PRE:
-                    self._fail(i, "data before the BEGIN line")
-                elif v == _DASH:
-                    self._fail(i, "more than one PEM object")
-                else:
-                    self._fail(i, "data after the END line")
-            elif state == _BADLINE:
-                if c == 0x3A:
-                    self._colon = True
-                elif c == 0x0A:
-                    self._bad_line()
-            else:
-                self._fail(i, "data after finish()")
-        self._state = state
-        self._bol = bol
-        self._acc = acc
-        self._k = k
-        self._pad = pad
-        self._pads = pads
-        self._o = o
-        self._line_n = line_n
-        self.offset += n
+                        self._fail(i, "data after finish()")
+            self._data = None
+            self._state = state
+            self._o = o
+            self._line_n = line_n
 
     def finish(self):
         """Ends the input; returns the DER length. Raises ValueError if the
@@ -275,14 +287,17 @@ class PemDecoder:
         self.der_len += _OUT
 
     def _fail(self, i, why):
-        self._state = _DONE
-        raise ValueError("PEM: %s (byte %d)" % (why, self.offset + i))
+        self._error("%s (byte %d)" % (why, self.offset + i))
 
     def _bad_line(self):
-        self._state = _DONE
         if self._colon:
-            raise ValueError("PEM: Proc-Type/DEK-Info headers unsupported")
-        raise ValueError("PEM: bad base64 character (byte %d)" % self._bad_at)
+            self._error("Proc-Type/DEK-Info headers unsupported")
+        self._error("bad base64 character (byte %d)" % self._bad_at)
+
+    def _error(self, why):
+        self._state = _DONE
+        self.error = ValueError("PEM: " + why)  # kept for callers that defer it
+        raise self.error
 
     def _line_end(self, trailing_space=False):
         # length of the line without the CR of a CRLF; the END line may also
@@ -296,24 +311,25 @@ class PemDecoder:
             n -= 1
         return n
 
+    # _parse_begin/_parse_end run inside the chunk loop: few locals (see
+    # _decode)
     def _parse_begin(self, i):
         line = self._line
         n = self._line_end()
-        start = len(_BEGIN)
-        if not (n > start + 5 and _has_at(line, 0, _BEGIN) and _has_at(line, n - 5, _DASHES)):
+        if not (n > _BEGIN_N + 5 and _has_at(line, 0, _BEGIN) and _has_at(line, n - 5, _DASHES)):
             self._fail(i, "malformed BEGIN line")
-        label = self._label
-        j = start
+        j = _BEGIN_N
         while j < n - 5:
             c = line[j]
-            if c < 0x20 or c > 0x7E or c == 0x2D and (j == start or j == n - 6):
+            if c < 0x20 or c > 0x7E or c == 0x2D and (j == _BEGIN_N or j == n - 6):
                 self._fail(i, "bad BEGIN label")
-            label[j - start] = c
+            self._label[j - _BEGIN_N] = c
             j += 1
-        self._label_n = j - start
-        if label[0] == 0x20 or label[self._label_n - 1] == 0x20:
+        n = self._label_n = j - _BEGIN_N
+        line = self._label
+        if line[0] == 0x20 or line[n - 1] == 0x20:
             self._fail(i, "bad BEGIN label")
-        if self._label_n == len(_EC_PARAMETERS) and _has_at(label, 0, _EC_PARAMETERS):
+        if n == len(_EC_PARAMETERS) and _has_at(line, 0, _EC_PARAMETERS):
             self._fail(i, "EC PARAMETERS unsupported")
 
     def _parse_end(self, i):
@@ -321,15 +337,14 @@ class PemDecoder:
             self._fail(i, "empty base64 body")
         line = self._line
         n = self._line_end(True)
-        start = len(_END)
-        if not (
-            n == start + self._label_n + 5 and _has_at(line, 0, _END) and _has_at(line, n - 5, _DASHES)
-        ):
+        if not (n == _END_N + self._label_n + 5 and _has_at(line, 0, _END)
+                and _has_at(line, n - 5, _DASHES)):
             self._fail(i, "END line mismatch")
-        label = self._label
-        for j in range(self._label_n):
-            if line[start + j] != label[j]:
+        n = 0
+        while n < self._label_n:
+            if line[_END_N + n] != self._label[n]:
                 self._fail(i, "END line mismatch")
+            n += 1
 
 
 def _has_at(buf, pos, const_bytes):

@@ -7,6 +7,10 @@ written: a bad one raises ValueError and nothing reaches the UART. Answers
 to reads are parsed strictly: anything but `+USECPRF: <id>,<op>,...` with
 the expected fields raises ProtocolError.
 
+The op codes that take one int or one string (0, 1, 3-6, 10, 11, 14-16)
+share one getter/setter, SecurityProfile._simple, driven by the table
+_KEYS; their named methods are made from that table after the class.
+
 Ranges follow the spec's syntax for all products (TLS version 0-4, legacy
 suites 0-33, session tags 0,1,2,3,5,12,13,15, session types 0,1,3,10,11,13).
 Where a product note narrows them (no TLS 1.3, no legacy suites
@@ -23,14 +27,13 @@ from micropython import const
 
 from . import ciphers
 from .errors import ProtocolError
-from .params import check_int, check_str, fields, quoted
+from .params import check_int, fields, quoted
 
 # the three forms of the cipher suite setting, as ciphers() reports them
 LEGACY = "legacy"   # ("legacy", n): legacy suite n (0: the default list)
 IANA = "iana"       # ("iana", 0xC02B): exactly one suite
 LIST = "list"       # ("list", [0xC02A, 0xC02C]): a list of suites
 
-_PREFIX = "+USECPRF:"
 _HEX = "0123456789ABCDEFabcdef"
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 
@@ -38,83 +41,62 @@ _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 # DATA_TAGS[i]
 SESSION_TYPES = (0, 1, 3, 10, 11, 13)
 DATA_TAGS = (2, 3, 5, 12, 13, 15)
-_PROMPT_TAGS = (5, 15)   # data follows a '>' prompt instead of the command
 _DATA_MAX = const(8192)
-
-# (name lists are list literals: far smaller in a .mpy than const tuples)
-# apply() sets keys in this order: TLS version before the session data that
-# may need it, cipher list additions before removals (removing the last
-# entry would fall back to legacy suite 0), session status/type before data
-_ORDER = ["validation_level", "tls_version", "cipher_suite",
-          "cipher_suite_iana", "cipher_list", "add_cipher", "remove_cipher",
-          "ca_name", "server_hostname", "client_cert_name", "client_key_name",
-          "key_password", "psk", "psk_identity", "sni", "psk_from_rot",
-          "pinning", "session_status", "session_type", "session_data", "ztp",
-          "alpn", "database"]
-_CIPHER_KEYS = ["cipher_suite", "cipher_suite_iana", "cipher_list"]
-_SPREAD = ["psk", "psk_identity", "pinning", "session_data"]  # tuple = args
-# keys of _ORDER that read_all() leaves out: write-only, or read as ciphers()
-_UNREAD = ["add_cipher", "remove_cipher", "key_password", "psk", "session_data"]
 
 
 def payload(line, prefix):
     """The fields of `<prefix> <fields>` (the space is optional), parsed by
     params.fields (quoted: str, bare: int)."""
     if not line.startswith(prefix):
-        raise ProtocolError("expected " + prefix)
+        raise ProtocolError("no " + prefix)
     n = len(prefix)
-    if line[n:n + 1] == " ":
-        n += 1
-    return fields(line[n:])
+    return fields(line[n + (line[n:n + 1] == " "):])
 
 
-def _only(text, chars):
-    for ch in text:
-        if ch not in chars:
+def _only(s, chars):
+    for c in s:
+        if c not in chars:
             return False
     return True
 
 
-def _fit(v, lim):
-    """v read back fits lim: an int below lim (lim >= 0), else a str of at
-    most -lim chars."""
-    if lim < 0:
-        return isinstance(v, str) and len(v) <= -lim
-    return isinstance(v, int) and v < lim
+def _fits(f, *lims):
+    """f has one field per lim, each fitting it: lim >= 0 an int below
+    lim, else a str of at most -lim chars."""
+    if len(f) != len(lims):
+        return False
+    for v, n in zip(f, lims):
+        if not (isinstance(v, str) and len(v) <= -n if n < 0 else isinstance(v, int) and v < n):
+            return False
+    return True
 
 
-def _is_b64(v, max_len, min_len=0):
-    return isinstance(v, str) and min_len <= len(v) <= max_len and _only(v, _B64)
+def _b64(v, n=_DATA_MAX, lo=1, err=ValueError):
+    """v if a str of lo..n base64 chars, else err."""
+    if isinstance(v, str) and lo <= len(v) <= n and _only(v, _B64):
+        return v
+    raise err("session data: not base64")
 
 
-def _b64(v, max_len=_DATA_MAX, min_len=1):
-    if not _is_b64(v, max_len, min_len):
-        raise ValueError("session data: not base64 (%d..%d chars)" % (min_len, max_len))
-    return v
-
-
-def session_value(tag, vals):
+def session_value(tag, f):
     """The value of session tag `tag` from its fields (a read answer or a
     URC): an int for status (0) and type (1), (session_id, master_secret)
     for tag 2, else the base64 data, whose size field must match.
     ProtocolError if malformed."""
-    n = len(vals)
-    v = vals[0] if n else None
-    if n == 1 and isinstance(v, int):
-        if (tag == 0 and v < 3) or (tag == 1 and v in SESSION_TYPES):
-            return v
-    elif n == 2 and tag == 2:
-        if _is_b64(v, 44) and _is_b64(vals[1], 64):
-            return (v, vals[1])
-    elif n == 2 and tag in DATA_TAGS:
-        if _is_b64(v, _DATA_MAX) and vals[1] == len(v):
-            return v
+    n = len(f)
+    v = f[0] if n else None
+    if n == 1 and (tag == 0 and v in (0, 1, 2) or tag == 1 and v in SESSION_TYPES):
+        return v
+    if n == 2 and tag == 2:
+        return (_b64(v, 44, 0, ProtocolError), _b64(f[1], 64, 0, ProtocolError))
+    if n == 2 and tag in DATA_TAGS and f[1] == len(_b64(v, _DATA_MAX, 0, ProtocolError)):
+        return v
     raise ProtocolError("bad session value")
 
 
-def _hexnum(text, digits):
-    if isinstance(text, str) and len(text) == digits and _only(text, _HEX):
-        return int(text, 16)
+def _hexnum(s, n):
+    if isinstance(s, str) and len(s) == n and _only(s, _HEX):
+        return int(s, 16)
     raise ProtocolError("bad cipher")
 
 
@@ -126,35 +108,36 @@ def _codes(codes):
     """A Table 26 code, or a list/tuple of distinct ones -> wire forms."""
     if not isinstance(codes, (list, tuple)):
         codes = (codes,)
-    if not codes:
-        raise ValueError("no cipher")
     out = []
-    for i, code in enumerate(codes):
-        if not ciphers.known(code) or code in codes[:i]:
-            raise ValueError("cipher %r: not in Table 26, or twice" % (code,))
-        out.append(_wire(code))
+    for c in codes:
+        w = _wire(c) if ciphers.known(c) else None
+        if w is None or w in out:
+            raise ValueError("cipher %r: unknown or twice" % (c,))
+        out.append(w)
+    if not out:
+        raise ValueError("no cipher")
     return out
 
 
-def _arg(value, lim, what):
-    """A checked value as a parameter: lim >= 0 an int in range(lim), else
-    a str of at most -lim chars, quoted."""
-    if lim < 0:
-        return quoted(value, -lim, what)
-    return "%d" % check_int(value, range(lim), what)
+def _arg(value, n, what):
+    """A checked value as a parameter: n >= 0 an int in range(n), else
+    a str of at most -n chars, quoted."""
+    if n < 0:
+        return quoted(value, -n, what)
+    return "%d" % check_int(value, range(n), what)
 
 
-def _key_text(value, hex, max_ascii, what):
+def _key_text(value, hex, n, what):
     """A PSK or PSK identity as parameters: ASCII text (no type field, so
     modules without one accept it) or hex text (type 1, twice as long)."""
-    if hex is True:
-        check_str(value, 2 * max_ascii, what)
+    if hex is not True and hex is not False:
+        raise ValueError("hex: a bool")
+    s = quoted(value, n << hex, what)
+    if hex:
         if len(value) & 1 or not _only(value, _HEX):
             raise ValueError(what + ": not hex")
-        return '"%s",1' % value
-    if hex is not False:
-        raise ValueError("hex: a bool")
-    return quoted(value, max_ascii, what)
+        s += ",1"
+    return s
 
 
 class SecurityProfile:
@@ -175,8 +158,8 @@ class SecurityProfile:
             self._at.command_with_data(cmd, len(data), BytesIO(data).readinto,
                                        secret=secret)
 
-    def _set(self, op, params, secret=False):
-        self._send("+USECPRF=%d,%d,%s" % (self.id, op, params), secret)
+    def _set(self, op, s, secret=False):
+        self._send("+USECPRF=%d,%d,%s" % (self.id, op, s), secret)
 
     def _get(self, op, tag=None, secret=False):
         """The fields after <id>,<op>[,<tag>] of the single answer line."""
@@ -185,38 +168,33 @@ class SecurityProfile:
         lines = self._at.command(cmd, secret=secret)
         k = len(head)
         if len(lines) == 1:
-            f = payload(lines[0], _PREFIX)
+            f = payload(lines[0], "+USECPRF:")
             if len(f) > k and f[:k] == head:
                 return f[k:]
         raise ProtocolError("bad answer to AT" + cmd)
 
-    def _simple(self, op, value, what, lim):
-        """Set op to value (checked against lim, see _arg), or read it back
-        when value is None."""
+    def _simple(self, i, value):
+        """Set the op code of _KEYS[i] to value, or read it back when value
+        is None. lim 2 (psk_from_rot) takes and reads back a bool."""
+        what, op, n = _KEYS[i:i + 3]
+        if n == 2 and (value is True or value is False):
+            value = int(value)
         if value is not None:
-            return self._set(op, _arg(value, lim, what))
-        v = self._get(op)
-        if len(v) == 1 and _fit(v[0], lim):
-            return v[0]
+            return self._set(op, _arg(value, n, what))
+        f = self._get(op)
+        if _fits(f, n):
+            return f[0] == 1 if n == 2 else f[0]
         raise ProtocolError("bad " + what)
 
-    def _edit(self, wires, remove):
-        # form 100: add (0) or remove (1) each suite of the list
-        for wire in wires:
-            self._set(2, "100,%s,%d" % (wire, remove))
+    def _edit(self, codes, n):
+        # form 100: add (n=0) or remove (n=1) each suite (wire form) of codes
+        for w in codes:
+            self._set(2, "100,%s,%d" % (w, n))
 
-    # -- op codes ------------------------------------------------------
+    # -- op codes (the plain ones are made from _KEYS, below) -----------
     def reset(self):
         """Factory values for every setting of this profile."""
         self._send("+USECPRF=%d" % self.id)
-
-    def validation_level(self, level=None):
-        """0 none, 1 root certificate, 2 + hostname, 3 + validity date."""
-        return self._simple(0, level, "validation_level", 4)
-
-    def tls_version(self, version=None):
-        """0 any, 1 TLS 1.0, 2 TLS 1.1, 3 TLS 1.2, 4 TLS 1.3."""
-        return self._simple(1, version, "tls_version", 5)
 
     def cipher_suite(self, legacy):
         """Legacy suite number 0-33 (Table 26); 0 is the default list."""
@@ -251,30 +229,16 @@ class SecurityProfile:
     def ciphers(self):
         """The cipher setting: ("legacy", n), ("iana", code) or
         ("list", [code, ...])."""
-        v = self._get(2)
-        n = len(v)
-        k = v[0]
-        if n == 1 and _fit(k, 34):
-            return (LEGACY, k)
-        if n == 3 and k == 99:
-            return (IANA, _hexnum(v[1], 2) << 8 | _hexnum(v[2], 2))
-        if n == 2 and k == 100 and isinstance(v[1], str):
-            return (LIST, [_hexnum(c, 4) for c in v[1].split(";")] if v[1] else [])
+        f = self._get(2)
+        n = len(f)
+        v = f[0]
+        if _fits(f, 34):
+            return (LEGACY, v)
+        if n == 3 and v == 99:
+            return (IANA, _hexnum(f[1], 2) << 8 | _hexnum(f[2], 2))
+        if n == 2 and v == 100 and isinstance(f[1], str):
+            return (LIST, [_hexnum(c, 4) for c in f[1].split(";")] if f[1] else [])
         raise ProtocolError("bad cipher")
-
-    def ca_name(self, name=None):
-        """Internal name of the trusted root certificate."""
-        return self._simple(3, name, "ca_name", -200)
-
-    def server_hostname(self, name=None):
-        """Expected server hostname (validation levels 2 and 3)."""
-        return self._simple(4, name, "server_hostname", -256)
-
-    def client_cert_name(self, name=None):
-        return self._simple(5, name, "client_cert_name", -200)
-
-    def client_key_name(self, name=None):
-        return self._simple(6, name, "client_key_name", -200)
 
     def key_password(self, password):
         """Password of the client private key (write-only)."""
@@ -290,45 +254,34 @@ class SecurityProfile:
         digits. Reads back (text, hex)."""
         if identity is not None:
             return self._set(9, _key_text(identity, hex, 128, "psk_identity"), True)
-        v = self._get(9, None, True)
-        if _fit(v[0], -256) and (v[1:] == [1] or len(v) == 1 and len(v[0]) <= 128):
-            return (v[0], len(v) > 1)
+        f = self._get(9, None, True)
+        if _fits(f, -128) or _fits(f, -256, 2) and f[1]:
+            return (f[0], len(f) > 1)
         raise ProtocolError("bad psk_identity")
-
-    def sni(self, name=None):
-        """Server Name Indication sent in the ClientHello."""
-        return self._simple(10, name, "sni", -128)
-
-    def psk_from_rot(self, on=None):
-        """PSK and identity generated by the root of trust (a bool)."""
-        if on is True or on is False:
-            on = int(on)
-        v = self._simple(11, on, "psk_from_rot", 2)
-        return None if v is None else v == 1
 
     def pinning(self, name=None, level=0):
         """Server certificate pinning: internal name and level 0-2; reads
         back (name, level)."""
         if name is not None:
             return self._set(12, quoted(name, 200, "pinning") + "," + _arg(level, 3, "level"))
-        v = self._get(12)
-        if len(v) == 2 and _fit(v[0], -200) and _fit(v[1], 3):
-            return (v[0], v[1])
+        f = self._get(12)
+        if _fits(f, -200, 3):
+            return tuple(f)
         raise ProtocolError("bad pinning")
 
     def session_status(self, status=None):
         """Session resumption: 0 disabled, 1 enabled, 2 data configured."""
-        return self._session(0, status, range(3))
+        return self._session(0, status, (0, 1, 2))
 
     def session_type(self, kind=None):
         """0 session ID, 1 ticket, 3 PSK ticket, 10/11/13 the same with
         local encryption."""
         return self._session(1, kind, SESSION_TYPES)
 
-    def _session(self, tag, value, allowed):
+    def _session(self, tag, value, ok):
         if value is None:
             return session_value(tag, self._get(13, tag))
-        self._set(13, "%d,%d" % (tag, check_int(value, allowed, "session")))
+        self._set(13, "%d,%d" % (tag, check_int(value, ok, "session")))
 
     def session_data(self, tag, *values):
         """Session data of data tag 2, 3, 5, 12, 13 or 15. Tag 2 takes and
@@ -339,28 +292,16 @@ class SecurityProfile:
         if not values:
             return session_value(tag, self._get(13, tag, True))
         if len(values) != (2 if tag == 2 else 1):
-            raise ValueError("tag 2: id, secret; others: one value")
+            raise ValueError("tag 2: 2 values, else 1")
         data = values[0]
         if tag == 2:
             data = '"%s","%s"' % (_b64(data, 44), _b64(values[1], 64))
-        elif tag in _PROMPT_TAGS:
+        elif tag in (5, 15):   # the data follows a '>' prompt
             return self._send("+USECPRF=%d,13,%d,%d" % (self.id, tag, len(_b64(data))),
                               True, data)
         else:
             data = '"%s",%d' % (_b64(data, _DATA_MAX, 0), len(data))
         self._set(13, "%d,%s" % (tag, data), True)
-
-    def ztp(self, level=None):
-        """ZTP credentials: 0 none, 1 CA and client, 2 client only."""
-        return self._simple(14, level, "ztp", 3)
-
-    def alpn(self, protocol=None):
-        """Protocol name for the ALPN extension."""
-        return self._simple(15, protocol, "alpn", -255)
-
-    def database(self, which=None):
-        """0 all databases, 1 user only, 2 pre-installed only."""
-        return self._simple(16, which, "database", 3)
 
     # -- whole configurations -----------------------------------------
     def apply(self, config, reset=False):
@@ -370,23 +311,22 @@ class SecurityProfile:
         the current list first); reset=True starts from factory values.
         A refusal by the module stops at that command: its error propagates
         and the keys before it stay set."""
-        forms = 0
         for key in config:
-            if key not in _ORDER:
+            if not isinstance(key, str) or key not in _KEYS:
                 raise ValueError("unknown key %r" % (key,))
             if config[key] is None:
                 raise ValueError(key + ": None")
-            if key in _CIPHER_KEYS:
-                forms += 1
-        if "add_cipher" in config or "remove_cipher" in config:
-            forms += 1
+        forms = ("add_cipher" in config or "remove_cipher" in config)
+        for key in _UNREAD[:3]:
+            forms += key in config
         if forms > 1:
             raise ValueError("one cipher form only")
         batch = [("+USECPRF=%d" % self.id, False, None)] if reset else []
         self._batch = batch
         self._fresh = reset
         try:
-            for key in _ORDER:
+            for i in range(0, len(_KEYS), 3):
+                key = _KEYS[i]
                 if key in config:
                     value = config[key]
                     fn = getattr(self, key)
@@ -404,9 +344,50 @@ class SecurityProfile:
         """Every readable setting, keyed as apply() takes it (the key
         password and PSK are write-only; session data is SessionKeeper's)."""
         out = {}
-        for key in _ORDER:
-            if key not in _CIPHER_KEYS and key not in _UNREAD:
+        for i in range(0, len(_KEYS), 3):
+            key = _KEYS[i]
+            if key not in _UNREAD:
                 out[key] = getattr(self, key)()
         kind, value = self.ciphers()
-        out[_CIPHER_KEYS[(LEGACY, IANA, LIST).index(kind)]] = value
+        out[_UNREAD[(LEGACY, IANA, LIST).index(kind)]] = value
         return out
+
+
+# Every key apply() takes, in the order it sets them: TLS version before the
+# session data that may need it, cipher list additions before removals
+# (removing the last entry would fall back to legacy suite 0), session
+# status/type before data. Per key: name, op code and lim (see _fits) for
+# the plain op codes, whose methods are made below; None for the methods
+# written out above. (Lists, not tuples: their names share the qstrs of the
+# method names, a tuple constant would store every name again.)
+_KEYS = ["validation_level", 0, 4,       # 0 none, 1 root, 2 + hostname, 3 + date
+         "tls_version", 1, 5,            # 0 any, 1-4 TLS 1.0-1.3
+         "cipher_suite", 2, None, "cipher_suite_iana", 2, None, "cipher_list", 2, None,
+         "add_cipher", 2, None, "remove_cipher", 2, None,
+         "ca_name", 3, -200,             # internal name of the trusted root
+         "server_hostname", 4, -256,     # checked at validation levels 2, 3
+         "client_cert_name", 5, -200,
+         "client_key_name", 6, -200,
+         "key_password", 7, None, "psk", 8, None, "psk_identity", 9, None,
+         "sni", 10, -128,                # Server Name Indication
+         "psk_from_rot", 11, 2,          # PSK from the root of trust: a bool
+         "pinning", 12, None,
+         "session_status", 13, None, "session_type", 13, None, "session_data", 13, None,
+         "ztp", 14, 3,                   # 0 none, 1 CA and client, 2 client only
+         "alpn", 15, -255,               # ALPN protocol name
+         "database", 16, 3]              # 0 all, 1 user only, 2 pre-installed only
+# keys read_all() leaves out: the cipher forms first (read as ciphers(), in
+# the order of LEGACY, IANA, LIST), then the write-only ones
+_UNREAD = ["cipher_suite", "cipher_suite_iana", "cipher_list", "add_cipher",
+           "remove_cipher", "key_password", "psk", "session_data"]
+_SPREAD = ["psk", "psk_identity", "pinning", "session_data"]  # tuple = args
+
+
+def _method(i):
+    return lambda self, value=None: self._simple(i, value)
+
+
+for _i in range(0, len(_KEYS), 3):
+    if _KEYS[_i + 2] is not None:
+        setattr(SecurityProfile, _KEYS[_i], _method(_i))
+del _i

@@ -32,32 +32,35 @@ class _ByteRing:
         n = self._head - self._tail
         return n if n >= 0 else n + len(self._buf)
 
+    # write/readinto keep few locals: see Ring._move
     def write(self, src, n):
-        buf = self._buf
-        size = len(buf)
-        free = size - 1 - self.any()
+        free = len(self._buf) - 1 - self.any()
         if n > free:
             n = free
+        buf = self._buf
         h = self._head
-        for i in range(n):
+        i = 0
+        while i < n:
             buf[h] = src[i]
+            i += 1
             h += 1
-            if h == size:
+            if h == len(buf):
                 h = 0
         self._head = h
         return n
 
     def readinto(self, dst, n):
-        buf = self._buf
-        size = len(buf)
         avail = self.any()
         if n > avail:
             n = avail
+        buf = self._buf
         t = self._tail
-        for i in range(n):
+        i = 0
+        while i < n:
             dst[i] = buf[t]
+            i += 1
             t += 1
-            if t == size:
+            if t == len(buf):
                 t = 0
         self._tail = t
         return n
@@ -101,29 +104,30 @@ class Ring:
         arrive after its last any() wait in the UART driver's own buffer for
         the next IRQ or fill (the engine fills whenever it waits or polls).
         """
-        uart = self.uart
-        if uart is None or self._busy:
+        if self._busy:
             return 0
         self._busy = True
-        moved = 0
         try:
-            scratch = self._scratch
-            store = self._store
-            while True:
-                want = uart.any()
-                if not want:
-                    break
-                if want > _SCRATCH:
-                    want = _SCRATCH
-                got = uart.readinto(scratch, want)
-                if not got:
-                    break
-                put = store.write(scratch, got)
-                if put < got:
-                    self.lost += got - put
-                moved += put
+            return self._move()
         finally:
             self._busy = False
+
+    def _move(self):
+        # Split from fill(): with the try block, one frame would exceed the
+        # state MicroPython keeps on the C stack and be heap-allocated.
+        uart = self.uart
+        moved = 0
+        while uart is not None:
+            want = uart.any()
+            if not want:
+                break
+            got = uart.readinto(self._scratch, want if want < _SCRATCH else _SCRATCH)
+            if not got:
+                break
+            want = self._store.write(self._scratch, got)
+            if want < got:
+                self.lost += got - want
+            moved += want
         return moved
 
     def write(self, data, n=None):

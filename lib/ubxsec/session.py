@@ -28,13 +28,7 @@ from .params import check_int
 from .profiles import DATA_TAGS, SESSION_TYPES, SecurityProfile, payload, session_value
 
 PREFIX = "+UUSECPRF:"
-_FORMAT = 1   # version of the saved file
-_ID_TAGS = (2, 12)   # session IDs: sent in URCs only, not kept by the module
-
-
-def _type_of(tag):
-    """The session type whose data tag is tag (profiles pairs them)."""
-    return SESSION_TYPES[DATA_TAGS.index(tag)]
+# session IDs (data tags 2, 12): sent in URCs only, not kept by the module
 
 
 def parse_urc(line):
@@ -42,19 +36,17 @@ def parse_urc(line):
     value as SecurityProfile.session_value gives it. ProtocolError if it is
     not a well-formed session URC."""
     f = payload(line, PREFIX)
-    if len(f) < 4 or f[1] != 13 or not isinstance(f[0], int) or f[0] > 4:
+    if len(f) < 4 or f[1] != 13 or f[0] not in (0, 1, 2, 3, 4):
         raise ProtocolError("not a session URC")
-    tag = f[2]
-    if tag not in (0, 1) and tag not in DATA_TAGS:
-        raise ProtocolError("unknown session tag")
-    return f[0], tag, session_value(tag, f[3:])
+    # session_value refuses tags other than 0, 1 and the data tags
+    return f[0], f[2], session_value(f[2], f[3:])
 
 
 class SessionKeeper:
     def __init__(self, at):
         self._at = at
         # per profile id: [status, data tag, data value]; None: not known
-        self._state = [[None, None, None] for _ in range(5)]
+        self._state = [[None] * 3 for _ in range(5)]
         self.malformed = 0    # +UUSECPRF lines that did not parse
         at.on_urc(PREFIX, self._on_urc)
 
@@ -64,21 +56,19 @@ class SessionKeeper:
     def _on_urc(self, line):
         # runs inside the engine's dispatch: record only, never send commands
         try:
-            pid, tag, value = parse_urc(line)
+            pid, tag, v = parse_urc(line)
         except ProtocolError:
             self.malformed += 1
             return
         st = self._state[pid]
-        if tag == 0:
-            st[0] = value
-            if value == 2 and st[1] not in _ID_TAGS:
-                st[1] = st[2] = None  # a new ticket: capture() reads it
-        elif tag == 1:
-            if st[1] is not None and _type_of(st[1]) != value:
-                st[1] = st[2] = None  # data of another type is stale
-        else:
-            st[1] = tag
-            st[2] = value
+        if tag > 1:
+            st[1:] = [tag, v]
+        elif tag == 0:
+            st[0] = v
+            if v == 2 and st[1] not in (2, 12):
+                st[1:] = [None, None]  # a new ticket: capture() reads it
+        elif st[1] is not None and SESSION_TYPES[DATA_TAGS.index(st[1])] != v:
+            st[1:] = [None, None]  # data of another type is stale
 
     def _st(self, profile_id):
         return self._state[check_int(profile_id, range(5), "profile_id")]
@@ -91,7 +81,7 @@ class SessionKeeper:
         return self._st(profile_id)[2] is not None
 
     def forget(self, profile_id):
-        self._st(profile_id)[:] = [None, None, None]
+        self._st(profile_id)[:] = [None] * 3
 
     def capture(self, profile_id):
         """Make sure the profile's session data is held: a session ticket
@@ -107,12 +97,11 @@ class SessionKeeper:
             if st[0] != 2:
                 return False
             tag = DATA_TAGS[SESSION_TYPES.index(prof.session_type())]
-            if tag in _ID_TAGS:
+            if tag in (2, 12):
                 return False  # the module never keeps session IDs
-            value = prof.session_data(tag)
-            if value:
-                st[1] = tag
-                st[2] = value
+            v = prof.session_data(tag)
+            if v:
+                st[1:] = [tag, v]
         return st[2] is not None
 
     def save(self, profile_id, path):
@@ -121,34 +110,31 @@ class SessionKeeper:
         power loss leaves the old file or the new one (littlefs renames
         atomically; FAT removes the old file just before)."""
         if not self.capture(profile_id):
-            raise ValueError("no session data for profile %d" % profile_id)
-        tag = self._state[profile_id][1]
-        value = self._state[profile_id][2]
-        doc = {"v": _FORMAT, "id": profile_id, "tag": tag,
-               "data": list(value) if tag == 2 else [value]}
+            raise ValueError("no session data")
+        _, tag, v = self._state[profile_id]
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
-            json.dump(doc, f)
+            # "v": version of the file format
+            json.dump({"v": 1, "id": profile_id, "tag": tag,
+                       "data": list(v) if tag == 2 else [v]}, f)
         os.rename(tmp, path)
 
     def restore(self, path, profile_id=None):
         """Write a saved session back to the module (to profile_id, or the
         one it was saved from): tag 0 enabled, tag 1 its type, then its data
-        tag. The file is checked whole before the first command (ValueError)."""
+        tag. The file is checked whole before the first command (ValueError,
+        also when the file is not JSON)."""
         with open(path) as f:
-            try:
-                doc = json.load(f)
-            except ValueError:
-                raise ValueError("session file is not JSON")
-        if not isinstance(doc, dict) or doc.get("v") != _FORMAT:
+            doc = json.load(f)
+        if not isinstance(doc, dict) or doc.get("v") != 1:
             raise ValueError("not a session file")
         if profile_id is None:
             profile_id = doc.get("id")
         tag = doc.get("tag")
         data = doc.get("data")
-        if not isinstance(tag, int) or tag not in DATA_TAGS or not isinstance(data, list):
-            raise ValueError("session file: bad tag/data")
-        prof = SecurityProfile(self._at, profile_id)
-        prof.apply({"session_status": 1, "session_type": _type_of(tag),
-                    "session_data": tuple([tag] + data)})
+        if tag not in DATA_TAGS or not isinstance(data, list):
+            raise ValueError("bad session file")
+        SecurityProfile(self._at, profile_id).apply(
+            {"session_status": 1, "session_type": SESSION_TYPES[DATA_TAGS.index(tag)],
+             "session_data": tuple([tag] + data)})
         self._state[profile_id] = [None, tag, tuple(data) if tag == 2 else data[0]]

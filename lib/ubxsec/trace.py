@@ -22,57 +22,47 @@ Payload bytes of '>' transfers are never traced, whatever the flags.
 """
 
 REDACTED = "<redacted>"
-MASK = "***"
 
 
-def mask_values(text, redact):
-    """text with every non-empty string of `redact` replaced by MASK."""
-    if redact:
-        for value in redact:
-            if value:
-                text = text.replace(value, MASK)
+def _mask(text, redact):
+    """text with every non-empty string of `redact` replaced by ***."""
+    for v in redact or ():
+        if v:
+            text = text.replace(v, "***")
     return text
-
-
-def mask_command(cmd, secret, redact):
-    if secret:
-        # keep the name and the leading numbers (profile, op code), mask from
-        # the first string parameter on (or everything after '=')
-        cut = cmd.find('"')
-        if cut < 0:
-            cut = cmd.find("=") + 1
-        return (cmd[:cut] if cut > 0 else cmd) + REDACTED
-    return mask_values(cmd, redact)
 
 
 class Trace:
     def __init__(self, sink):
-        write = getattr(sink, "write", None)
-        if write is not None:
-            self._emit = self._to_stream
-            self._stream = sink
+        if hasattr(sink, "write"):
+            self._emit = lambda text: sink.write(text + "\n")
         elif callable(sink):
             self._emit = sink
         else:
             raise ValueError("trace sink must be callable or have write()")
 
-    def _to_stream(self, text):
-        self._stream.write(text)
-        self._stream.write("\n")
-
     def tx(self, cmd, secret=False, redact=None):
-        self._emit("-> AT" + mask_command(cmd, secret, redact))
+        if secret:
+            # keep the name and the leading numbers (profile, op code), mask
+            # from the first string parameter on (or everything after '=')
+            cut = cmd.find('"')
+            if cut < 0:
+                cut = cmd.find("=") + 1
+            cmd = (cmd[:cut] if cut > 0 else cmd) + REDACTED
+        else:
+            cmd = _mask(cmd, redact)
+        self._emit("-> AT" + cmd)
 
     def rx(self, line, secret=False, redact=None, prefixes=()):
         if secret:
             line = REDACTED
         else:
-            for prefix in prefixes:
-                if line.startswith(prefix):
-                    line = prefix + " " + REDACTED
+            for p in prefixes:
+                if line.startswith(p):
+                    line = p + " " + REDACTED
                     break
             else:
-                line = mask_values(line, redact)
+                line = _mask(line, redact)
         self._emit("<- " + line)
 
     def data(self, nbytes):
