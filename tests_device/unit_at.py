@@ -6,6 +6,7 @@ from ubxsec import errors
 from ubxsec.at import AtEngine
 from ubxsec.ring import Ring
 from fakeuart import FakeUart, PromptReply, reply, OK, ERROR
+from checks import raises as _raises
 
 CHIP = reply(b'+USECCHIP: "12345678"', b"OK")
 
@@ -19,14 +20,6 @@ def _engine(responder, ring_size=1024, chunk=16, timeout_ms=300, trace=None,
     at = AtEngine(uart, ring, timeout_ms=timeout_ms, chunk=chunk, trace=trace,
                   guard_ms=guard_ms, probe_ms=150, quiet_ms=20)
     return uart, at
-
-
-def _raises(exc_type, fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except exc_type as exc:
-        return exc
-    raise AssertionError("%s not raised" % exc_type.__name__)
 
 
 def _table(mapping):

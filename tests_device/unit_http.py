@@ -5,6 +5,7 @@ from ubxsec.at import AtEngine
 from ubxsec.http import Http, HttpError, status
 from ubxsec.ring import Ring
 from fakeuart import FakeUart, reply, OK
+from checks import raises as _raises
 
 GET = b'AT+UHTTPC=0,1,"/","https.resp"'
 
@@ -41,14 +42,6 @@ def _engine(responder, later=(), timeout_ms=300, **kw):
 
 def _ok_to_all(line):
     return OK
-
-
-def _raises(exc_type, fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except exc_type as exc:
-        return exc
-    raise AssertionError("%s not raised" % exc_type.__name__)
 
 
 def _urc(text):

@@ -4,20 +4,13 @@ import ubxsec
 from ubxsec import chip, errors
 from ubxsec.trace import Trace
 from fakeuart import FakeUart, PromptReply, reply, OK
+from checks import raises as _raises
 
 
 def _chip_responder(answer):
     def responder(line):
         return answer if line == b"AT+USECCHIP" else None
     return responder
-
-
-def _raises(exc_type, fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except exc_type as exc:
-        return exc
-    raise AssertionError("%s not raised" % exc_type.__name__)
 
 
 # -- Module ---------------------------------------------------------------------
