@@ -218,12 +218,19 @@ class AtEngine:
             self._out = None
             self._send(data)
             info = []
+            streamed = False
             if size:
                 self._collect(info, _PROMPT_WAIT)
                 self._owed = size
+                streamed = True
                 self._stream(size, source, info)
             self._collect(info, _RESPONSE)
         except BaseException as exc:
+            if streamed and isinstance(exc, errors.AtError):
+                # refused after data went out: the module may have ended its
+                # data phase early and read the rest as command lines
+                self._final_seen = False
+                self._owed = 0
             self._fail(exc)
             raise
         self._end()
@@ -236,6 +243,7 @@ class AtEngine:
             self._end()
 
     def _end(self):
+        self._bad = None  # a bad line belongs to its command only
         self._owed = 0
         self._pay = None
         self._sink = None

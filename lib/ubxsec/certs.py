@@ -320,25 +320,26 @@ class Certs:
         return _check_size(start + tail[1] - lead), _Source(f, None, dec)
 
     def _send_import(self, cmd, size, source, code, name, password):
-        refused = None
         try:
             lines = self.at.command_with_data(cmd[0] + str(size) + cmd[1], size, source.fill,
                                               secret=code == PK, redact=_redact(password))
         except AtError as exc:  # ERROR / +CME ERROR: the module refused the data
-            refused = exc
+            dec = source.decoder
+            if dec is not None and dec.offset:  # PEM went out: was it bad?
+                try:
+                    source.digest()  # raises the error found while streaming or at the end
+                except ValueError as err:
+                    raise ValueError("%s (module: %s)" % (err, exc))
+            raise  # refused for its own reasons (name, memory, a reboot, ...)
         try:
             digest = source.digest()
         except ValueError as exc:  # a bad PEM found while it streamed
-            if refused is not None:
-                raise ValueError("%s (module: %s)" % (exc, refused))
             try:  # stored anyway: do not leave it behind
                 self.remove(code, name)
                 what = "removed"
             except UbxError as err:
                 what = "not removed: %r" % err
             raise ValueError("%s (module stored it; %s)" % (exc, what))
-        if refused is not None:
-            raise refused
         got = _md5_answer(lines, 0, code, name)
         _verify(got, _hex(digest), name)
         return got
