@@ -218,10 +218,19 @@ def measure_ram(dev, sim, driver):
     return dev.run("bench_ram.py", {"driver": driver, "link": sim.link, "baud": sim.baud})
 
 
+def flow_cfg(sim, driver):
+    return {"driver": driver, "link": sim.link, "baud": sim.baud, "thawte": str(THAWTE_PEM),
+            "thawte_md5": THAWTE_MD5, "guard_ms": 3000}
+
+
+def flow_live_after(dev, sim, driver, heap=96 * 1024):
+    """Live heap once the demo flow is done: its loaded code plus the rig."""
+    return dev.run("bench_flow.py", flow_cfg(sim, driver), heap=heap, timeout=30)["live_after"]
+
+
 def bisect_heap(dev, sim, driver, lo=4096, hi=96 * 1024, step=256):
     """Smallest -X heapsize (multiple of `step`) in which bench_flow.py passes."""
-    cfg = {"driver": driver, "link": sim.link, "baud": sim.baud, "thawte": str(THAWTE_PEM),
-           "thawte_md5": THAWTE_MD5, "guard_ms": 3000}
+    cfg = flow_cfg(sim, driver)
 
     def ok(heap):
         return dev.run("bench_flow.py", cfg, heap=heap, timeout=30, check=False) is not None
@@ -365,6 +374,10 @@ def print_report(res):
             ("heap.import_peak_8k (B)", res["heap"]["import_peak_8k"], naive["heap"]["import_peak_8k"]),
             ("heap.min_heap_demo_flow (B)", res["heap"]["min_heap_demo_flow"],
              naive["heap"]["min_heap_demo_flow"]),
+            ("  of it live after: code + rig (B)", res["heap_detail"]["flow_live_after"],
+             naive["heap_detail"]["flow_live_after"]),
+            ("  of it working heap (B)", res["heap_detail"]["flow_working_heap"],
+             naive["heap_detail"]["flow_working_heap"]),
             ("heap.ram_after_import (B)", res["heap"]["ram_after_import"], naive["heap"]["ram_after_import"]),
             ("alloc_bytes_per_kb_der", res["alloc_bytes_per_kb_der"], naive["alloc_bytes_per_kb_der"]),
             ("mpy_bytes", res["mpy_bytes"], naive["mpy_bytes"]),
@@ -429,6 +442,7 @@ def run(out_path, quick=False, valgrind=True):
             ram = measure_ram(dev, fast, driver)
             step = 4096 if quick else 256
             min_heap = bisect_heap(dev, fast, driver, step=step)
+            live_after = flow_live_after(dev, fast, driver)
             print("bench: %s URC latency" % driver, flush=True)
             urc = measure_urc(dev, sims[115200], driver, urc_count)
             peak = {s: max(mem[(s, fmt)]["peak"] for fmt in ("der", "pem")) for s in (1024, big)}
@@ -443,6 +457,8 @@ def run(out_path, quick=False, valgrind=True):
                                 "import_peak_bytes": {"%d_%s" % k: v["peak"] for k, v in sorted(mem.items())},
                                 "ram_after_import_all": ram["ram_after_import_all"],
                                 "rig_heap": ram["rig_heap"],
+                                "flow_live_after": live_after,
+                                "flow_working_heap": min_heap - live_after,
                                 "ram_by_module": ram["ram_by_module"]},
                 "alloc_bytes_per_kb_der": round(alloc_kb, 1),
                 "mpy_bytes": lib_mpy if driver == "lib" else naive_mpy,
@@ -484,6 +500,7 @@ def run(out_path, quick=False, valgrind=True):
         "alloc_bytes_per_kb_der": "micropython.mem_total() growth of an 8192-byte DER import minus "
                                   "that of a 1024-byte one, per 1024 bytes (921600 baud)",
         "min_heap_demo_flow": "bisection over -X heapsize (256-byte steps) of bench/device/bench_flow.py",
+        "flow_working_heap": "min_heap_demo_flow minus flow_live_after (gc.mem_alloc() after the flow and a collection: the loaded code, which a board keeps in flash when frozen, plus the virtual UART driver)",
         "ram_after_import": "gc.mem_alloc() growth from `import ubxsec` (.mpy), after gc.collect()",
         "urc_latency_ms": "simulator: time.time_ns() after the URC's last byte was written to the pty; "
                           "device: time.time_ns() in the handler; %d URCs at 20/s while a command + "

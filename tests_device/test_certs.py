@@ -6,7 +6,7 @@ Every test works on names starting with "rig" and removes them again, so
 the demo's entries (ThawteCA) and the pre-installed roots are left alone.
 """
 
-from ubxsec.certs import CA, CC, PK, SC, Entry
+from ubxsec.certs import CA, CC, KINDS, PK, SC, Entry
 from ubxsec.errors import AtError, CmeError
 import rig
 
@@ -168,3 +168,112 @@ def test_eleventh_user_entry_is_refused():
     finally:
         for name in added:
             discard(CA, name)
+
+
+# -- every type in PEM and DER, every source -------------------------------------
+
+# (data file, kind, internal name, source, listing entry)
+CLIENT = Entry("CC", "rigCC", "rig client", "2035/01/01")   # notAfter 2034/12/31 23:59:59 + 1 s
+STREAMED = (
+    ("cc_ec.pem", CC, "rigCC", "file", CLIENT),
+    ("cc_ec.der", CC, "rigCC2", "bytearray", Entry("CC", "rigCC2", "rig client", "2035/01/01")),
+    ("sc_ec.pem", SC, "rigSC", "bytes", Entry("SC", "rigSC", None, None)),
+    ("thawte.der", SC, "rigSC2", "memoryview", Entry("SC", "rigSC2", None, None)),
+    ("pk_pkcs8.pem", PK, "rigPK8", "file", Entry("PK", "rigPK8", None, None)),
+    ("pk_rsa.pem", PK, "rigPKrsa", "bytes", Entry("PK", "rigPKrsa", None, None)),
+    ("pk_ec.der", PK, "rigPKder", "file", Entry("PK", "rigPKder", None, None)),
+    ("thawte.pem", CA, "rigCA", "bytearray", Entry("CA", "rigCA", "thawte Primary Root CA", "2036/07/17")),
+)
+
+
+def _import(c, fname, kind, name, how, password=None):
+    if how == "file":
+        return c.import_file(data_path(fname), kind, name, password)
+    data = data_file(fname)
+    if how == "bytearray":
+        data = bytearray(data)
+    elif how == "memoryview":
+        data = memoryview(bytearray(data))
+    return c.import_bytes(data, kind, name, password)
+
+
+def test_every_type_streams_in_pem_and_der_from_every_source():
+    c = certs()
+    try:
+        for fname, kind, name, how, entry in STREAMED:
+            want = c.der_md5(data_path(fname), kind)
+            assert len(want) == 32
+            assert _import(c, fname, kind, name, how) == want, fname
+            assert c.md5(kind, name) == want
+            assert c.md5(KINDS[kind], name) == want       # kinds by name too
+        listed = user_entries()
+        for entry in [s[4] for s in STREAMED]:
+            assert entry in listed, (entry, listed)
+        assert len(listed) == len(STREAMED)
+    finally:
+        for _, kind, name, _, _ in STREAMED:
+            discard(kind, name)
+    assert user_entries() == []
+
+
+def test_list_filters_by_type_and_parses_every_line():
+    c = certs()
+    try:
+        for fname, kind, name, how, _ in STREAMED:
+            _import(c, fname, kind, name, how)
+        everything = c.list()
+        by_type = []
+        for kind in (CA, CC, PK, SC):
+            some = c.list(kind)
+            assert some and all(e.kind == KINDS[kind] for e in some), (kind, some)
+            assert c.list(KINDS[kind]) == some
+            by_type += some
+        assert sorted(by_type) == sorted(everything)
+        for e in everything:
+            if e.kind in ("CA", "CC"):
+                assert e.common_name and e.expiry[4] == e.expiry[7] == "/", e
+            else:
+                assert (e.common_name, e.expiry) == (None, None), e
+        assert CLIENT in c.list(CC)
+    finally:
+        for _, kind, name, _, _ in STREAMED:
+            discard(kind, name)
+
+
+def test_encrypted_key_from_a_module_file_with_its_password():
+    c = certs()
+    try:
+        assert c.upload(data_file("ec_key_enc.der"), "rig_key.der") == 247
+        want = c.der_md5(data_path("ec_key_enc.der"), PK)
+        assert c.import_from_module_file("rig_key.der", PK, "rigKeyFile", password="rig-key-pw",
+                                         expect_md5=want) == want
+        assert c.md5(PK, "rigKeyFile") == want
+        raises(CmeError, c.import_from_module_file, "rig_key.der", PK, "rigKeyFile2",
+               password="wrong")
+        assert "rigKeyFile2" not in [e.name for e in c.list()]
+    finally:
+        discard(PK, "rigKeyFile")
+
+
+def test_the_test_form_lists_the_op_codes():
+    lines = rig.module().at.command("+USECMNG=?")
+    assert len(lines) == 1 and lines[0].startswith("+USECMNG: (0-4),"), lines
+
+
+def test_the_trace_never_shows_a_key_or_its_password():
+    from ubxsec.trace import Trace
+    at = rig.module().at
+    lines = []
+    at.trace = Trace(lines.append)
+    try:
+        certs().import_file(data_path("ec_key_enc.der"), PK, "rigKeyT", password="rig-key-pw")
+        certs().import_bytes(data_file("pk_pkcs8.pem"), PK, "rigKeyT2")
+    finally:
+        at.trace = None
+        discard(PK, "rigKeyT")
+        discard(PK, "rigKeyT2")
+    pem_sent = len(data_file("pk_pkcs8.pem").strip())   # whitespace around the PEM stays home
+    assert "=> [247 bytes]" in lines and "=> [%d bytes]" % pem_sent in lines, lines
+    body = data_file("pk_pkcs8.pem").split(b"\n")[1].decode()
+    for line in lines:
+        assert "rig-key-pw" not in line and body[:20] not in line, line

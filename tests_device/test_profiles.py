@@ -127,3 +127,151 @@ def _power_cycle(m):
         raise AssertionError("the module did not come back")
     m.at.command("E0")        # a restart turns echo on and +CME codes off
     m.at.command("+CMEE=2")
+
+
+# -- every op code, one at a time --------------------------------------------------
+
+# (setter/getter, values set and read back in turn); op codes 0, 1, 3-6, 10,
+# 11, 14, 15, 16, with each end of their ranges and lengths
+PLAIN = (
+    ("validation_level", (0, 1, 2, 3)),                  # op 0
+    ("tls_version", (0, 1, 2, 3)),                       # op 1
+    ("ca_name", ("c" * 200, "rig_ca", "")),              # op 3
+    ("server_hostname", ("h" * 256, "rig.example")),     # op 4
+    ("client_cert_name", ("n" * 200, "rig_cc")),         # op 5
+    ("client_key_name", ("k" * 200, "rig_pk")),          # op 6
+    ("sni", ("s" * 128, "sni.example")),                 # op 10
+    ("psk_from_rot", (True, False)),                     # op 11
+    ("ztp", (0, 1, 2)),                                  # op 14
+    ("alpn", ("a" * 255, "h2,http/1.1", "")),            # op 15
+    ("database", (0, 1, 2)),                             # op 16
+)
+
+
+def test_every_plain_op_code_sets_and_reads_back():
+    p = profile(1)
+    try:
+        for name, values in PLAIN:
+            method = getattr(p, name)
+            for value in values:
+                method(value)
+                assert method() == value, (name, value, method())
+    finally:
+        p.reset()
+
+
+def test_psk_identity_reads_back_in_both_forms():
+    p = profile(1)
+    try:
+        for identity in (("rig-identity", False), ("i" * 128, False), ("0001FF22", True),
+                         ("A0" * 128, True)):
+            p.psk_identity(*identity)
+            assert p.psk_identity() == identity, identity
+        # printable bytes given in hex are the same identity as that text
+        p.psk_identity("41424344", True)
+        assert p.psk_identity() in (("ABCD", False), ("41424344", True))
+    finally:
+        p.reset()
+    assert p.psk_identity() == ("", False)
+
+
+def test_write_only_secrets_are_taken_in_every_form():
+    p = profile(1)
+    try:
+        p.psk("k" * 64)                 # ASCII, longest
+        p.psk("00aBfF" * 21 + "00", True)  # hex, 128 digits
+        p.psk("rig-psk")
+        p.key_password("p" * 128)
+        p.apply({"psk": ("0123", True), "key_password": "pw"})
+        assert p.read_all()["psk_identity"] == ("", False)   # nothing else moved
+    finally:
+        p.reset()
+
+
+def test_pinning_every_level():
+    p = profile(1)
+    try:
+        for pin in (("rig_srv", 0), ("rig_srv", 1), ("p" * 200, 2)):
+            p.pinning(*pin)
+            assert p.pinning() == pin
+    finally:
+        p.reset()
+    assert p.pinning() == ("", 0)
+
+
+def test_session_status_type_and_ticket_data():
+    p = profile(1)
+    try:
+        assert (p.session_status(), p.session_type(), p.session_data(3)) == (0, 1, "")
+        p.session_status(1)
+        p.session_type(1)
+        assert (p.session_status(), p.session_type()) == (1, 1)
+        p.session_data(3, TICKET)
+        assert p.session_data(3) == TICKET
+        assert p.session_status() == 2        # data configured
+        p.session_data(3, "")                 # cleared
+        assert (p.session_status(), p.session_data(3)) == (1, "")
+        p.session_status(0)
+        assert p.session_status() == 0
+    finally:
+        p.reset()
+
+
+def test_cipher_forms_switch_and_lists_hold_each_suite_once():
+    p = profile(1)
+    try:
+        p.cipher_suite_iana(0xC02F)
+        p.add_cipher(0xC02B)                  # a list starts afresh
+        assert p.ciphers() == ("list", [0xC02B])
+        p.add_cipher(0xC02B)
+        assert p.ciphers() == ("list", [0xC02B])
+        p.cipher_list([0xC02F])
+        assert p.ciphers() == ("list", [0xC02F])
+        p.cipher_suite(0)
+        assert p.ciphers() == ("legacy", 0)
+        p.apply({"cipher_suite_iana": 0xC030})
+        assert p.read_all()["cipher_suite_iana"] == 0xC030
+    finally:
+        p.reset()
+
+
+def test_apply_without_reset_keeps_the_other_settings():
+    p = profile(1)
+    try:
+        p.apply({"sni": "keep.example", "database": 2})
+        p.apply({"alpn": "h2"})
+        got = p.read_all()
+        assert (got["sni"], got["database"], got["alpn"]) == ("keep.example", 2, "h2")
+        p.apply({"alpn": "http/1.1"}, reset=True)
+        got = p.read_all()
+        assert (got["sni"], got["database"], got["alpn"]) == ("", 0, "http/1.1")
+    finally:
+        p.reset()
+
+
+def test_the_test_form_lists_profiles_and_op_codes():
+    lines = rig.module().at.command("+USECPRF=?")
+    assert lines == ["+USECPRF: (0-4),(0-16)"], lines
+
+
+def test_the_trace_never_shows_profile_secrets():
+    from ubxsec.trace import Trace
+    at = rig.module().at
+    p = profile(1)
+    lines = []
+    at.trace = Trace(lines.append)
+    try:
+        p.key_password("pw-rig-secret")
+        p.psk("psk-rig-secret")
+        p.psk_identity("id-rig-secret")
+        assert p.psk_identity() == ("id-rig-secret", False)
+        p.session_status(1)
+        p.session_data(3, TICKET)
+        assert p.session_data(3) == TICKET
+    finally:
+        at.trace = None
+        p.reset()
+    assert len(lines) >= 12, lines
+    for line in lines:
+        for secret in ("pw-rig-secret", "psk-rig-secret", "id-rig-secret", TICKET[:20]):
+            assert secret not in line, line

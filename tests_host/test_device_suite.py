@@ -1,14 +1,24 @@
 """The on-target tests (tests_device/test_*.py) as pytest results: one case
 per file, run after a soft reset on the board with the library deployed as
-.mpy. The default target is the virtual rig (a fresh simulator and board per
-file); PORT=<mpremote connect string> (and BOARD=<boards/ file>, default
-pico) runs them on a real board wired to a real module.
+.mpy. The default target is the virtual rig: the library and the tests are
+deployed once to a flash image, then each file gets a fresh simulator and a
+fresh board booted from that flash. PORT=<mpremote connect string> (and
+BOARD=<boards/ file>, default pico) runs them on a real board wired to a
+real module.
+
+Some files need the host beside them while they run (HOST_SIDES): the
+simulator's control channel sends what the device cannot cause itself (URCs,
+a finished TLS handshake) and the host checks the device's report against
+what the simulator did. On a real board there is no control channel: those
+files are skipped, except where the host's part is only an extra check.
 
 HIL_TESTS_DIR=<dir> runs the test_*.py of another directory (it must hold
 runner.py and what its tests import); the harness's own tests use it.
 """
 
 import os
+import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +27,119 @@ import harness
 
 TESTS_DIR = Path(os.environ.get("HIL_TESTS_DIR") or harness.TESTS_DEVICE)
 DEVICE_TESTS = sorted(p.stem for p in TESTS_DIR.glob("test_*.py"))
+
+
+def reported(output, key):
+    """The value of the device's `HOST <key> <value>` line."""
+    found = re.findall(r"^HOST %s (\S+)\s*$" % re.escape(key), output, re.M)
+    assert len(found) == 1, "the device printed %d `HOST %s` lines:\n%s" % (len(found), key, output)
+    return found[0]
+
+
+class Feeder(threading.Thread):
+    """Calls send(n) for n = 1, 2, ... every `interval` seconds until stopped,
+    from when the device's library has started (sent ATE0): what the module
+    sends before the device listens would be lost or half read."""
+
+    def __init__(self, sim, send, interval):
+        super().__init__(daemon=True)
+        self.sim = sim
+        self.send = send
+        self.interval = interval
+        self.sent = 0
+        self.halt = threading.Event()
+
+    def run(self):
+        while self.sim.control("status")["echo"]:
+            if self.halt.wait(0.01):
+                return
+        while not self.halt.wait(self.interval):
+            self.send(self.sent + 1)
+            self.sent += 1
+
+    def stop(self):
+        self.halt.set()
+        self.join()
+
+
+class UrcSide:
+    """tests_device/test_urcs.py: numbered URCs (+UUSEQ: n) from the control
+    channel at any moment, and seeded bursts (+UUBURST: 1/2) after bytes the
+    module receives inside '>' transfers and between the lines of responses.
+    Every burst line the simulator sent must have reached the device's handler."""
+
+    needs_sim = True
+    BURST_LINES = ["+UUBURST: 1", "+UUBURST: 2"]
+    BURST_COUNT = 2
+    FAULTS = {"seed": 7, "urc_burst": {"p": 0.02, "where": ["transfer", "response"],
+                                       "lines": BURST_LINES, "count": BURST_COUNT}}
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.feeder = Feeder(sim, lambda n: sim.control("urc", line="+UUSEQ: %d" % n), 0.01)
+
+    def start(self):
+        self.sim.control("faults", spec=self.FAULTS)
+        self.feeder.start()
+
+    def stop(self):
+        self.feeder.stop()
+        self.fired = self.sim.control("faults")["fired"].get("urc_burst", 0)
+        self.sim.control("faults", spec={})
+
+    def check(self, result):
+        assert self.fired > 0, "no URC burst fired: the test proves nothing"
+        lines = self.fired * self.BURST_COUNT * len(self.BURST_LINES)
+        assert int(reported(result.output, "burst-urcs")) == lines
+        seen = int(reported(result.output, "seq-urcs"))
+        assert 0 < seen <= self.feeder.sent
+
+
+class SessionSide:
+    """tests_device/test_session.py: the simulator's "session" control verb
+    stands in for a TLS handshake on profile 4 that ends with a session
+    ticket: once the device enables session resumption there, the module
+    stores TICKET and sends +UUSECPRF: 4,13,0,2."""
+
+    needs_sim = True
+    PROFILE = 4
+    # the device computes the same bytes (test_session.TICKET)
+    TICKET = bytes((i * 13 + 5) & 0xFF for i in range(96))
+
+    def __init__(self, sim):
+        self.feeder = Feeder(sim, lambda n: sim.control("session", profile_id=self.PROFILE,
+                                                   ticket=self.TICKET.hex()), 0.05)
+
+    def start(self):
+        self.feeder.start()
+
+    def stop(self):
+        self.feeder.stop()
+
+    def check(self, result):
+        pass
+
+
+class ChipSide:
+    """tests_device/test_chip.py: the chip ID the library read is the one the
+    simulator holds (on a real board the device's own checks remain)."""
+
+    needs_sim = False
+
+    def __init__(self, sim):
+        self.sim = sim
+
+    def start(self):
+        pass
+
+    def stop(self):
+        pass
+
+    def check(self, result):
+        assert reported(result.output, "chip-id") == self.sim.control("chip_id")
+
+
+HOST_SIDES = {"test_urcs": UrcSide, "test_session": SessionSide, "test_chip": ChipSide}
 
 
 @pytest.fixture(scope="session")
@@ -41,16 +164,46 @@ def real_board(mpy_build):
     return target
 
 
+@pytest.fixture(scope="session")
+def deployed_flash(tmp_path_factory, mpy_build):
+    """A virtual board's flash directory with the library and the tests
+    deployed (once: deploying is most of a file's run time)."""
+    from fixtures_board import VBoard
+    workdir = tmp_path_factory.mktemp("vflash")
+    board = VBoard(workdir, flash=workdir / "flash")
+    try:
+        target = harness.Target(board.connect)
+        harness.deploy(target, mpy_build(target), "virtual", tests_dir=TESTS_DIR)
+    finally:
+        board.stop()
+    return workdir / "flash"
+
+
 @pytest.fixture
-def hil_target(request, real_board, mpy_build):
-    if real_board is not None:
-        return real_board
-    rig = request.getfixturevalue("rig")
-    target = harness.Target(rig.connect)
-    harness.deploy(target, mpy_build(target), "virtual", tests_dir=TESTS_DIR)
-    return target
+def virtual_rig(deployed_flash, sim_factory, vboard_factory):
+    """(simulator, Target): a fresh module and a fresh board on the deployed flash."""
+    sim = sim_factory(baud=115200)
+    board = vboard_factory(uart=sim.link, flash=deployed_flash)
+    return sim, harness.Target(board.connect)
 
 
 @pytest.mark.parametrize("name", DEVICE_TESTS)
-def test_on_device(hil_target, name):
-    harness.run_device_test(hil_target, name).check()
+def test_on_device(request, real_board, name):
+    side_class = HOST_SIDES.get(name)
+    if real_board is not None:
+        if side_class is not None and side_class.needs_sim:
+            pytest.skip("%s needs the simulator's control channel" % name)
+        harness.run_device_test(real_board, name).check()
+        return
+    sim, target = request.getfixturevalue("virtual_rig")
+    side = side_class(sim) if side_class is not None else None
+    if side is not None:
+        side.start()
+    try:
+        result = harness.run_device_test(target, name)
+    finally:
+        if side is not None:
+            side.stop()
+    result.check()
+    if side is not None:
+        side.check(result)

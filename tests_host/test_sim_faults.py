@@ -84,13 +84,30 @@ def test_urc_burst_while_idle(sim_factory):
     assert at.read_until(rb"(\r\n\+UUX: 1\r\n){2}") == b"\r\n+UUX: 1\r\n" * 2
 
 
-def test_urc_burst_inside_a_response_splits_it(sim_factory):
+def test_urc_burst_inside_a_response_comes_between_lines(sim_factory):
     sim, at = faulty(sim_factory, {"urc_burst": {"times": 1, "where": ["response"],
                                                  "lines": ["+UUX: 2"], "count": 1}})
     at.write(b"AT\r")
-    # the burst lands after the first byte of the response, the rest follows
-    assert at.read_until(rb"OK\r\n") == b"AT\r\r\r\n+UUX: 2\r\n\nOK\r\n"
+    # the burst lands after the first line end of the response, the rest follows
+    assert at.read_until(rb"OK\r\n") == b"AT\r\r\n\r\n+UUX: 2\r\nOK\r\n"
     assert at.send("AT") == b"AT\r\r\nOK\r\n"
+
+
+def test_urc_bursts_never_split_a_line(sim_factory):
+    sim, at = faulty(sim_factory, {"urc_burst": {"where": ["response"],
+                                                 "lines": ["+UUX: 3"], "count": 1}})
+    at.write(b'AT+UDWNFILE="f",3\r')
+    at.read_until(rb">")
+    at.write(b"abc")
+    at.read_until(rb"OK\r\n")
+    raw = at.send('AT+URDFILE="f"')
+    lines = [l for l in raw.split(b"\r\n") if l]
+    # (a burst after the previous OK may still be on its way before the echo)
+    lines = lines[lines.index(b'AT+URDFILE="f"\r'):]
+    # echo, then answer and final result with a burst after every line end
+    assert b'+URDFILE: "f",3,"abc"' in lines and lines[-1] == b"OK"
+    assert all(l in (b"+UUX: 3", b'+URDFILE: "f",3,"abc"', b"OK") for l in lines[1:])
+    assert lines.count(b"+UUX: 3") >= 2
 
 
 def test_urc_burst_inside_a_transfer(sim_factory):

@@ -14,9 +14,10 @@ opportunities:
   urc_burst                "lines" (default ["+UUSIMFAULT: 0"]) sent
                            "count" times (default 3) at a point listed in
                            "where" (default all): "idle" (each engine tick),
-                           "response" (after each byte of a response: a
-                           burst inside a response), "transfer" (after each
-                           byte received in a data phase)
+                           "response" (after each line end inside a
+                           response: between its lines, never inside one),
+                           "transfer" (after each byte received in a data
+                           phase)
   spurious_error           each command line: answered ERROR, not executed
   stall                    each command line: the module is busy "seconds"
                            (default 1) before it answers
@@ -144,7 +145,9 @@ class Faults:
                     out.append(self._flip(byte))
                 else:
                     out.append(byte)
-                if where == "response":
+                # a module never splits a line: a burst inside a response
+                # comes between its lines (after a line's LF)
+                if where == "response" and byte == 10:
                     out += self._burst_at("response")
         return bytes(out)
 
