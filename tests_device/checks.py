@@ -1,4 +1,10 @@
-"""Assertion helpers shared by the device tests (MicroPython has no pytest.raises)."""
+"""Helpers shared by the device tests: assertions MicroPython's lack of
+pytest leaves to us, and the test data that lives in tests_device/data/."""
+
+try:
+    _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+except NameError:  # a frozen or pasted module has no __file__
+    _HERE = "."
 
 
 def raises(exc_type, fn, *args, **kw):
@@ -8,3 +14,17 @@ def raises(exc_type, fn, *args, **kw):
     except exc_type as exc:
         return exc
     raise AssertionError("%s not raised" % exc_type.__name__)
+
+
+def data_path(name):
+    return _HERE + "/data/" + name
+
+
+def data_file(name):
+    with open(data_path(name), "rb") as f:
+        return f.read()
+
+
+def wire(*cmds):
+    """The bytes the engine writes for these commands (text after "AT")."""
+    return b"".join(b"AT" + c.encode() + b"\r" for c in cmds)

@@ -5,6 +5,10 @@ One ubxsec.Module per run, on the UART of the board that /board.py selects
 Without /board.py, the virtual board's wiring (boards.virtual) is used.
 """
 
+import time
+
+from ubxsec.errors import AtTimeout
+
 _module = None
 
 
@@ -22,3 +26,19 @@ def module():
         import ubxsec
         _module = ubxsec.Module(uart())
     return _module
+
+
+def power_cycle(m):
+    """AT+CFUN=16 (module reset), then wait until it answers AT again."""
+    m.at.command("+CFUN=16")
+    for _ in range(25):
+        time.sleep_ms(200)
+        try:
+            m.at.command("", 500)
+            break
+        except AtTimeout:
+            pass  # still booting: the engine resynchronises
+    else:
+        raise AssertionError("the module did not come back")
+    m.at.command("E0")        # a restart turns echo on and +CME codes off
+    m.at.command("+CMEE=2")

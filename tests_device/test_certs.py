@@ -9,24 +9,11 @@ the demo's entries (ThawteCA) and the pre-installed roots are left alone.
 from ubxsec.certs import CA, CC, KINDS, PK, SC, Entry
 from ubxsec.errors import AtError, CmeError
 import rig
-
-try:
-    _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
-except NameError:
-    _HERE = "."
+from checks import raises, data_path, data_file
 
 THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"  # from the spec's example
 THAWTE = Entry("CA", "rigThawte", "thawte Primary Root CA", "2036/07/17")
 MAX_USER_ENTRIES = 10  # the spec: up to 10 certificates or private keys
-
-
-def data_path(name):
-    return _HERE + "/data/" + name
-
-
-def data_file(name):
-    with open(data_path(name), "rb") as f:
-        return f.read()
 
 
 def certs():
@@ -42,14 +29,6 @@ def discard(kind, name):
 
 def user_entries():
     return [e for e in certs().list() if e.name.startswith("rig")]
-
-
-def raises(exc_type, fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except exc_type as exc:
-        return exc
-    raise AssertionError("%s not raised" % exc_type.__name__)
 
 
 def test_import_thawte_by_byte_stream_then_list_and_md5():

@@ -4,26 +4,8 @@ On the virtual rig the host compares the ID printed here (`HOST chip-id`)
 with the one the simulator holds (ChipSide in tests_host/test_device_suite.py).
 """
 
-import time
 
-from ubxsec.errors import AtTimeout
 import rig
-
-
-def power_cycle(m):
-    """AT+CFUN=16 (module reset), then wait until it answers AT again."""
-    m.at.command("+CFUN=16")
-    for _ in range(25):
-        time.sleep_ms(200)
-        try:
-            m.at.command("", 500)
-            break
-        except AtTimeout:
-            pass  # still booting: the engine resynchronises
-    else:
-        raise AssertionError("the module did not come back")
-    m.at.command("E0")        # a restart turns echo on and +CME codes off
-    m.at.command("+CMEE=2")
 
 
 def test_chip_id_is_a_printable_token_read_the_same_twice():
@@ -39,7 +21,7 @@ def test_chip_id_is_a_printable_token_read_the_same_twice():
 def test_chip_id_is_immutable_across_a_power_cycle():
     m = rig.module()
     before = m.chip_id()
-    power_cycle(m)
+    rig.power_cycle(m)
     assert m.chip_id() == before
 
 

@@ -11,26 +11,13 @@ full, 22 not found, 50 incorrect parameters); names start with "rigErr".
 from ubxsec.certs import CA, CC, PK, SC
 from ubxsec.errors import AtError, AtTimeout, CmeError, TransferError, VerifyError
 import rig
-
-try:
-    _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
-except NameError:
-    _HERE = "."
+from checks import data_path, data_file
 
 THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"  # from the spec's example
 NOT_ALLOWED, NOT_SUPPORTED, MEMORY_FULL, NOT_FOUND, INCORRECT = 3, 4, 20, 22, 50
 TEXTS = {NOT_ALLOWED: "operation not allowed", NOT_SUPPORTED: "operation not supported",
          MEMORY_FULL: "memory full", NOT_FOUND: "not found", INCORRECT: "incorrect parameters"}
 MAX_USER_ENTRIES = 10  # the spec: up to 10 certificates or private keys
-
-
-def data_path(name):
-    return _HERE + "/data/" + name
-
-
-def data_file(name):
-    with open(data_path(name), "rb") as f:
-        return f.read()
 
 
 def module():

@@ -6,9 +6,8 @@ demo uses it).
 """
 
 import os
-import time
 
-from ubxsec.errors import AtError, AtTimeout
+from ubxsec.errors import AtError
 from ubxsec.session import SessionKeeper
 import rig
 
@@ -104,29 +103,13 @@ def test_a_ticket_survives_a_power_cycle_through_flash():
     assert p.session_status() == 2
     keeper = SessionKeeper(m.at)
     keeper.save(3, path)
-    _power_cycle(m)
+    rig.power_cycle(m)
     assert p.session_status() == 0
     assert p.session_data(3) == ""
     keeper.restore(path)
     assert p.session_data(3) == TICKET
     assert p.session_status() == 2
     os.remove(path)
-
-
-def _power_cycle(m):
-    """AT+CFUN=16 (module reset), then wait until it answers AT again."""
-    m.at.command("+CFUN=16")
-    for _ in range(25):
-        time.sleep_ms(200)
-        try:
-            m.at.command("", 500)
-            break
-        except AtTimeout:
-            pass  # still booting: the engine resynchronises
-    else:
-        raise AssertionError("the module did not come back")
-    m.at.command("E0")        # a restart turns echo on and +CME codes off
-    m.at.command("+CMEE=2")
 
 
 # -- every op code, one at a time --------------------------------------------------

@@ -15,7 +15,6 @@ import os
 import time
 from binascii import b2a_base64
 
-from ubxsec.errors import AtTimeout
 from ubxsec.session import SessionKeeper
 from ubxsec.trace import Trace
 import rig
@@ -41,22 +40,6 @@ def wait_for_status(profile_id, status):
         time.sleep_ms(10)
 
 
-def power_cycle():
-    """AT+CFUN=16 (module reset), then wait until it answers AT again."""
-    m.at.command("+CFUN=16")
-    for _ in range(25):
-        time.sleep_ms(200)
-        try:
-            m.at.command("", 500)
-            break
-        except AtTimeout:
-            pass  # still booting: the engine resynchronises
-    else:
-        raise AssertionError("the module did not come back")
-    m.at.command("E0")        # a restart turns echo on and +CME codes off
-    m.at.command("+CMEE=2")
-
-
 def test_1_a_ticket_urc_is_captured_and_saved():
     p = m.profile(PROFILE)
     p.reset()
@@ -75,7 +58,7 @@ def test_1_a_ticket_urc_is_captured_and_saved():
 
 def test_2_the_ticket_is_given_back_after_a_power_cycle():
     p = m.profile(PROFILE)
-    power_cycle()
+    rig.power_cycle(m)
     assert p.session_status() == 0        # the module forgot it
     assert p.session_data(3) == ""
     keeper.restore(PATH)

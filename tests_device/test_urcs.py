@@ -19,11 +19,7 @@ import time
 from ubxsec.certs import CA, CC, PK, SC, Entry
 from ubxsec.errors import CmeError
 import rig
-
-try:
-    _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
-except NameError:
-    _HERE = "."
+from checks import data_path, data_file
 
 THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"  # from the spec's example
 THAWTE = Entry("CA", "rigUrcCA", "thawte Primary Root CA", "2036/07/17")
@@ -65,15 +61,6 @@ m = rig.module()
 m.on_urc("+UUSEQ:", tally.on_seq)
 m.on_urc("+UUBURST:", tally.on_burst)
 m.start()   # ATE0: the host starts its URCs once it sees echo off
-
-
-def data_path(name):
-    return _HERE + "/data/" + name
-
-
-def data_file(name):
-    with open(data_path(name), "rb") as f:
-        return f.read()
 
 
 def discard(kind, name):

@@ -13,23 +13,10 @@ from ubxsec.certs import CA, CC, PK, SC, Certs, Entry
 from ubxsec.errors import CmeError, AtError, ProtocolError, VerifyError
 from ubxsec.pem import new_md5
 from fakeuart import FakeUart, PromptReply, reply, OK
-
-try:
-    _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
-except NameError:
-    _HERE = "."
+from checks import raises, data_path, data_file
 
 THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"  # from the spec's example
 STARTUP = [b"ATE0", b"AT+CMEE=2"]
-
-
-def data_path(name):
-    return _HERE + "/data/" + name
-
-
-def data_file(name):
-    with open(data_path(name), "rb") as f:
-        return f.read()
 
 
 def tmp_path(name):
@@ -51,14 +38,6 @@ def md5_hex(data):
     h = new_md5()
     h.update(data)
     return binascii.hexlify(h.digest()).decode()
-
-
-def raises(exc_type, fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except exc_type as exc:
-        return exc
-    raise AssertionError("%s not raised" % exc_type.__name__)
 
 
 def der_of(data):

@@ -8,18 +8,9 @@ import micropython
 
 from ubxsec.pem import PemDecoder
 from ubxsec.md5 import MD5
-
-try:
-    _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
-except NameError:
-    _HERE = "."
+from checks import data_file
 
 THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"  # from the spec's example
-
-
-def data_file(name):
-    with open(_HERE + "/data/" + name, "rb") as f:
-        return f.read()
 
 
 def md5_hex(data):

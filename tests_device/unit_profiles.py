@@ -7,6 +7,7 @@ from ubxsec.errors import CmeError, ProtocolError
 from ubxsec.profiles import SecurityProfile
 from ubxsec.ring import Ring
 from fakeuart import FakeUart, PromptReply, reply, OK
+from checks import raises, wire
 
 # the spec's examples
 SID = "VWY5UENs0Hh3VWR1MjB2WTVMYVZ5TTdE0WpMeWZWeHo="
@@ -28,18 +29,6 @@ def answering(*lines):
     """A responder answering every command with these lines and OK."""
     data = reply(*(lines + ("OK",)))
     return lambda line: data
-
-
-def raises(exc_type, fn, *args):
-    try:
-        fn(*args)
-    except exc_type as exc:
-        return exc
-    raise AssertionError("%s not raised" % exc_type.__name__)
-
-
-def wire(*cmds):
-    return b"".join(b"AT" + c.encode() + b"\r" for c in cmds)
 
 
 class Store:

@@ -10,6 +10,7 @@ from ubxsec.errors import ProtocolError
 from ubxsec.ring import Ring
 from ubxsec.session import SessionKeeper, parse_urc
 from fakeuart import FakeUart, PromptReply, reply, OK
+from checks import raises, wire
 
 # the spec's examples
 SID = "VWY5UENs0Hh3VWR1MjB2WTVMYVZ5TTdE0WpMeWZWeHo="
@@ -47,18 +48,6 @@ def _exists(path):
         return True
     except OSError:
         return False
-
-
-def raises(exc_type, fn, *args):
-    try:
-        fn(*args)
-    except exc_type as exc:
-        return exc
-    raise AssertionError("%s not raised" % exc_type.__name__)
-
-
-def wire(*cmds):
-    return b"".join(b"AT" + c.encode() + b"\r" for c in cmds)
 
 
 def keeper(responder=None, trace=None, line_max=512, ring=1024):
