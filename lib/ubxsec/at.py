@@ -83,10 +83,6 @@ def _is_final(line):
     return line == "OK" or line == "ERROR" or line.startswith("+CME ERROR:")
 
 
-def _is_echo(line):
-    return line[:2].upper() == "AT"
-
-
 class AtEngine:
     def __init__(self, uart, ring, *, timeout_ms=5000, chunk=256, trace=None,
                  line_max=_LINE_MAX, guard_ms=_GUARD_MS, probe_ms=_PROBE_MS,
@@ -231,16 +227,13 @@ class AtEngine:
                 # data phase early and read the rest as command lines
                 self._final_seen = False
                 self._owed = 0
-            self._fail(exc)
+            try:
+                self._recover(exc)
+            finally:
+                self._end()
             raise
         self._end()
         return info
-
-    def _fail(self, exc):
-        try:
-            self._recover(exc)
-        finally:
-            self._end()
 
     def _end(self):
         self._bad = None  # a bad line belongs to its command only
@@ -357,7 +350,7 @@ class AtEngine:
         if self._overlong:
             self._overlong = False
             line = self._line
-            if not (line[0] in (65, 97) and line[1] in (84, 116)):
+            if not (line[0] | 32 == 97 and line[1] | 32 == 116):  # not an "AT" echo
                 self._bad = "line longer than %d bytes" % self._cap
                 if self.trace:
                     self.trace.event(self._bad)
@@ -485,8 +478,8 @@ class AtEngine:
                 if mode == _DURING:
                     return info
                 raise self._timeout(mode)
-            if _is_echo(line):
-                continue
+            if line[:2].upper() == "AT":
+                continue  # echo
             if self.trace:
                 self._trace_rx(line)
             if self._final(line):

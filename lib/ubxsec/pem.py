@@ -54,17 +54,14 @@ _DASHES = b"-----"
 _EC_PARAMETERS = b"EC PARAMETERS"
 
 
-# class of every byte: 0..63 base64 digit values, else one of the classes
-# above; a bytes literal, so nothing is built in RAM at import
+# class of every ASCII byte: 0..63 base64 digit values, else one of the
+# classes above (bytes from 0x80 on are _OTHER, not listed); a bytes
+# literal, so nothing is built in RAM at import
 _CLASS = (
     b"\x45\x45\x45\x45\x45\x45\x45\x45\x45\x41\x43\x45\x45\x42\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45"
     b"\x41\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x3e\x45\x44\x45\x3f\x34\x35\x36\x37\x38\x39\x3a\x3b\x3c\x3d\x45\x45\x45\x40\x45\x45"
     b"\x45\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x45\x45\x45\x45\x45"
     b"\x45\x1a\x1b\x1c\x1d\x1e\x1f\x20\x21\x22\x23\x24\x25\x26\x27\x28\x29\x2a\x2b\x2c\x2d\x2e\x2f\x30\x31\x32\x33\x45\x45\x45\x45\x45"
-    b"\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45"
-    b"\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45"
-    b"\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45"
-    b"\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45\x45"
 )
 
 
@@ -138,7 +135,7 @@ class PemDecoder:
                     if state == _BODY:
                         # base64 lines; after the first '=' (pad set) only more '='
                         # (while pads allows), line ends and the END line may follow
-                        v = cls[c]
+                        v = cls[c] if c < 0x80 else _OTHER
                         if v < 64 and not pad:
                             acc = (acc << 6) | v
                             k += 1
@@ -223,7 +220,7 @@ class PemDecoder:
                             line[line_n] = c
                             line_n += 1
                     elif state == _PRE or state == _POST:
-                        v = cls[c]
+                        v = cls[c] if c < 0x80 else _OTHER
                         if v == _SPACE or v == _LF or v == _CR:
                             pass
                         elif v == _DASH and state == _PRE:
@@ -305,7 +302,7 @@ class PemDecoder:
         n = self._line_n
         line = self._line
         if trailing_space:
-            while n and (line[n - 1] == 0x0D or _CLASS[line[n - 1]] == _SPACE):
+            while n and line[n - 1] in b"\r \t":
                 n -= 1
         elif n and line[n - 1] == 0x0D:
             n -= 1

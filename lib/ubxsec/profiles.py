@@ -16,7 +16,7 @@ suites 0-33, session tags 0,1,2,3,5,12,13,15, session types 0,1,3,10,11,13).
 Where a product note narrows them (no TLS 1.3, no legacy suites
 10/11/12/15/16, only tags 0/1/3 and type 1) the module itself refuses with a
 CmeError: the library then works unchanged with firmware that allows more.
-IANA codes must be in the spec's Table 26 (see ciphers.py).
+IANA codes must be in the spec's Table 26 (_TABLE_26 below).
 
 Commands holding a key password, PSK, PSK identity or session data are sent
 with secret=True, so a trace shows none of them.
@@ -25,7 +25,6 @@ with secret=True, so a trace shows none of them.
 from io import BytesIO
 from micropython import const
 
-from . import ciphers
 from .errors import ProtocolError
 from .params import check_int, fields, quoted
 
@@ -46,7 +45,7 @@ _DATA_MAX = const(8192)
 
 def payload(line, prefix):
     """The fields of `<prefix> <fields>` (the space is optional), parsed by
-    params.fields (quoted: str, bare: int)."""
+    errors.fields (quoted: str, bare: int)."""
     if not line.startswith(prefix):
         raise ProtocolError("no " + prefix)
     n = len(prefix)
@@ -94,6 +93,35 @@ def session_value(tag, f):
     raise ProtocolError("bad session value")
 
 
+# The IANA cipher suite codes of the spec's Table 26 (op code 2), kept as the
+# second bytes of each code, grouped by first byte: 165 codes in about 170
+# bytes of flash and no RAM beyond the tuple.
+_TABLE_26 = (
+    (0x00, b"\x00\x0a\x13\x15\x16\x1a\x1b\x2f\x32\x33\x34\x35\x39\x3a\x3c\x3d"
+        b"\x40\x41\x45\x67\x6b\x6c\x6d\x84\x88\x8a\x8b\x8c\x8d\x8e\x8f\x90"
+        b"\x91\x92\x93\x94\x95\x9c\x9d\x9e\x9f\xa8\xa9\xaa\xab\xac\xad\xae"
+        b"\xaf\xb2\xb3\xb6\xb7\xba\xbe\xc0\xc4"),
+    (0x13, b"\x01\x02\x03\x04\x05"),
+    (0xC0, b"\x02\x03\x04\x05\x07\x08\x09\x0a\x0c\x0d\x0e\x0f\x10\x11\x12\x13"
+        b"\x14\x17\x18\x19\x23\x24\x25\x26\x27\x28\x29\x2a\x2b\x2c\x2d\x2e"
+        b"\x2f\x30\x31\x32\x33\x34\x35\x36\x37\x38\x72\x73\x74\x75\x76\x77"
+        b"\x78\x79\x7a\x7b\x7c\x7d\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f"
+        b"\x90\x91\x92\x93\x94\x95\x96\x97\x98\x99\x9a\x9b\x9c\x9d\x9e\x9f"
+        b"\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9\xaa\xab\xac\xad\xae\xaf"),
+    (0xCC, b"\xa8\xa9\xaa\xab\xac\xad\xae"),
+)
+
+
+def _known(code):
+    """True if code (an int such as 0xC02B) is listed in Table 26."""
+    if isinstance(code, int) and not isinstance(code, bool) and 0 <= code <= 0xFFFF:
+        hi = code >> 8
+        for first, seconds in _TABLE_26:
+            if first == hi:
+                return (code & 0xFF) in seconds
+    return False
+
+
 def _hexnum(s, n):
     if isinstance(s, str) and len(s) == n and _only(s, _HEX):
         return int(s, 16)
@@ -110,7 +138,7 @@ def _codes(codes):
         codes = (codes,)
     out = []
     for c in codes:
-        w = _wire(c) if ciphers.known(c) else None
+        w = _wire(c) if _known(c) else None
         if w is None or w in out:
             raise ValueError("cipher %r: unknown or twice" % (c,))
         out.append(w)
