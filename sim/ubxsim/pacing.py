@@ -9,6 +9,7 @@ never accumulated.
 import time
 
 BITS_PER_BYTE = 10  # start bit, 8 data bits, stop bit
+CHUNK_SECONDS = 0.005  # line time of one accounted chunk
 
 
 class Pacer:
@@ -24,7 +25,7 @@ class Pacer:
         """Bytes per chunk: about 5 ms of line time, at least one byte."""
         if not self.enabled:
             return 4096
-        return max(1, self.baud // BITS_PER_BYTE // 200)
+        return max(1, int(self.baud / BITS_PER_BYTE * CHUNK_SECONDS))
 
     def seconds_for(self, nbytes):
         return nbytes * BITS_PER_BYTE / self.baud if self.enabled else 0.0
@@ -34,8 +35,14 @@ class Pacer:
         if not self.enabled:
             return
         now = time.monotonic()
-        # an idle line does not bank time for later bursts
-        self.line_free_at = max(self.line_free_at, now) + self.seconds_for(nbytes)
+        # An idle line does not bank time for later bursts; but the few
+        # hundred microseconds this process takes between two chunks of one
+        # transfer are not idleness: a gap shorter than a chunk's line time
+        # continues the transfer where the last chunk ended.
+        start = self.line_free_at
+        if now - start > CHUNK_SECONDS:
+            start = now
+        self.line_free_at = start + self.seconds_for(nbytes)
         delay = self.line_free_at - time.monotonic()
         if delay > 0:
             time.sleep(delay)
