@@ -695,3 +695,39 @@ def test_startup_commands_run_first_and_after_resync():
     _raises(errors.AtTimeout, at.command, "+NOPE")
     at.command("+USECCHIP")
     assert uart.commands[-3:] == [b"ATE0", b"AT+CMEE=2", b"AT+USECCHIP"]
+
+
+def test_stalled_write_leaves_the_engine_usable():
+    # every write refused (CTS held): AtTimeout, not a NameError, and the
+    # engine is not left busy
+    uart, at = _engine(_table({b"AT+USECCHIP": CHIP, b"AT": OK}), writes=(0,))
+    _raises(errors.AtTimeout, at.command, "+USECCHIP")
+    uart.writes = None  # flow control released
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_interrupt_inside_a_transfer_waits_out_the_guard_before_probing():
+    data = bytes(range(50))
+    uart, at = _engine(_importer(50), guard_ms=3000, chunk=16)
+    uart.guard_ms = 40  # the module's guard timer, short for the test
+    sent = [0]
+
+    def source(mv):
+        if sent[0] >= 48:
+            raise KeyboardInterrupt
+        n = min(len(mv), 48 - sent[0])
+        for i in range(n):
+            mv[i] = data[sent[0] + i]
+        sent[0] += n
+        return n
+
+    _raises(KeyboardInterrupt, at.command_with_data, '+USECMNG=0,0,"x",50', 50, source)
+    cmd = b'AT+USECMNG=0,0,"x",50\r'
+    assert bytes(uart.written) == cmd + data[:48]  # nothing sent on the interrupt
+    # 2 bytes owed: a probe sent now would complete the transfer with "AT".
+    # The next command first lets the module's guard timer end its data
+    # phase: no probe byte becomes data, nothing is stored
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+    assert uart.payloads == []
+    assert bytes(uart.written[len(cmd) + 48:]).startswith(b"AT\r")
+

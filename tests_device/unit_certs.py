@@ -171,11 +171,16 @@ def test_md5_answer_case_is_normalised():
 
 
 def test_answer_for_another_name_type_or_op_is_a_protocol_error():
-    for knob, value in (("answer_name", "Other"), ("answer_op", "1")):
+    for knob, value in (("answer_name", "Other"), ("answer_op", "4")):
         fake = FakeModule()
         setattr(fake, knob, value)
         m, _, _ = rig(fake)
         raises(ProtocolError, m.certs.import_bytes, data_file("thawte.pem"), CA, "ThawteCA")
+    # the spec's own example answers a stream import with op 1: verified all the same
+    fake = FakeModule()
+    fake.answer_op = "1"
+    m, _, _ = rig(fake)
+    assert m.certs.import_bytes(data_file("thawte.pem"), CA, "ThawteCA") == THAWTE_MD5
     fake = FakeModule()
     fake.import_result = reply('+USECMNG: 0,1,"ThawteCA","%s"' % THAWTE_MD5, "OK")
     m, _, _ = rig(fake)
@@ -675,3 +680,19 @@ def test_peak_heap_does_not_grow_with_size():
         os.remove(big)
     assert p8 > 0 and p1 > 0
     assert p8 - p1 <= 256, (p1, p8)
+
+
+def test_refusal_partway_through_a_good_pem_is_the_modules_error():
+    # the module ends the data phase early (memory full after 768 bytes): a
+    # good file is not blamed, the caller gets the module's CmeError
+    path = write_file("good.pem", data_file("thawte.pem"))
+    try:
+        def module(line):
+            if line.startswith(b"AT+USECMNG=0,"):
+                return PromptReply(b"\r\n>", 768, lambda data: reply("+CME ERROR: memory full"))
+            return OK if line == b"AT" else FakeModule()(line)
+        m, uart, _ = rig(module)
+        exc = raises(CmeError, m.certs.import_file, path, CA, "ThawteCA")
+        assert exc.text == "memory full"
+    finally:
+        os.remove(path)

@@ -199,3 +199,10 @@ def test_line_max_reaches_the_engine():
     uart.inject(reply(long_urc))
     m.poll()
     assert seen == [long_urc.decode()]
+
+
+def test_bad_arguments_leave_no_irq_handler_attached():
+    for kw in ({"chunk": 0}, {"line_max": 4}):
+        uart = FakeUart(lambda line: OK)
+        _raises(ValueError, ubxsec.Module, uart, **kw)
+        assert uart._handler is None, kw

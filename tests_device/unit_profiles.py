@@ -188,6 +188,7 @@ def test_every_read_sends_the_read_form_and_types_the_answer():
         ("client_key_name", (), "+USECPRF=2,6", '+USECPRF: 2,6,"pk"', "pk"),
         ("psk_identity", (), "+USECPRF=2,9", '+USECPRF: 2,9,"id"', ("id", False)),
         ("psk_identity", (), "+USECPRF=2,9", '+USECPRF: 2,9,"0001FF22",1', ("0001FF22", True)),
+        ("psk_identity", (), "+USECPRF=2,9", '+USECPRF: 2,9,"id",0', ("id", False)),
         ("sni", (), "+USECPRF=2,10", '+USECPRF: 2,10,"server_sni"', "server_sni"),
         ("psk_from_rot", (), "+USECPRF=2,11", "+USECPRF: 2,11,1", True),
         ("psk_from_rot", (), "+USECPRF=2,11", "+USECPRF: 2,11,0", False),
@@ -525,3 +526,20 @@ def test_secrets_never_reach_the_trace():
     for secret in ("hunter22", PSK, "00aBfF", PSK_ID, SID, MS, TICKET, "QUJD"):
         assert secret not in text, secret
     assert "visible" in text   # the trace does work
+
+
+def test_apply_with_too_few_arguments_never_reads():
+    # an empty tuple (or a bare tag for session_data) would call the getter:
+    # refused before any byte is written
+    for config in ({"psk_identity": ()}, {"pinning": ()}, {"session_data": (3,)},
+                   {"session_data": 3}):
+        uart, at, p = rig(pid=1)
+        raises(ValueError, p.apply, config)
+        assert bytes(uart.written) == b"", config
+
+
+def test_malformed_secret_answer_is_not_repeated_in_the_error():
+    secret = "SECRETTICKETb64=="
+    uart, at, p = rig(answering('+USECPRF: 0,13,3,"%s", 17' % secret), line_max=600)
+    exc = raises(ProtocolError, p.session_data, 3)
+    assert secret not in str(exc)

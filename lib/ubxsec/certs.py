@@ -325,9 +325,11 @@ class Certs:
                                               secret=code == PK, redact=_redact(password))
         except AtError as exc:  # ERROR / +CME ERROR: the module refused the data
             dec = source.decoder
-            if dec is not None and dec.offset:  # PEM went out: was it bad?
+            # a bad PEM: found while streaming, or (all of it sent) at its end;
+            # a refusal before or partway through the data is the module's own
+            if dec is not None and (source.error is not None or dec.offset >= size):
                 try:
-                    source.digest()  # raises the error found while streaming or at the end
+                    source.digest()
                 except ValueError as err:
                     raise ValueError("%s (module: %s)" % (err, exc))
             raise  # refused for its own reasons (name, memory, a reboot, ...)
@@ -432,7 +434,10 @@ def _md5_answer(lines, op, code, name):
     checked; ProtocolError for anything else."""
     if len(lines) == 1 and lines[0].startswith(_PREFIX):
         f = fields(lines[0][len(_PREFIX):], True)
-        if len(f) == 4 and f[0] == str(op) and f[1] == str(code) and f[2] == name:
+        # a stream import (op 0) is answered `+USECMNG: 0,...` by the syntax
+        # section and `+USECMNG: 1,...` by the spec's own example: take both
+        if len(f) == 4 and (f[0] == str(op) or op == 0 and f[0] == "1") \
+                and f[1] == str(code) and f[2] == name:
             return _md5_text(f[3], ProtocolError)
     raise ProtocolError("answer %r is not for %d,%d,%r" % (lines, op, code, name))
 

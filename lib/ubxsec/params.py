@@ -78,4 +78,5 @@ def fields(text, loose=False):
         if text[i] != ",":
             break
         i += 1
-    raise ProtocolError("bad fields %r" % text)
+    # the position only: the text may be a secret (a PSK identity, session data)
+    raise ProtocolError("malformed answer field at %d" % i)

@@ -283,8 +283,8 @@ class SecurityProfile:
         if identity is not None:
             return self._set(9, _key_text(identity, hex, 128, "psk_identity"), True)
         f = self._get(9, None, True)
-        if _fits(f, -128) or _fits(f, -256, 2) and f[1]:
-            return (f[0], len(f) > 1)
+        if _fits(f, -128) or _fits(f, -256, 2):
+            return (f[0], len(f) > 1 and f[1] == 1)
         raise ProtocolError("bad psk_identity")
 
     def pinning(self, name=None, level=0):
@@ -357,11 +357,11 @@ class SecurityProfile:
                 key = _KEYS[i]
                 if key in config:
                     value = config[key]
-                    fn = getattr(self, key)
-                    if key in _SPREAD and isinstance(value, tuple):
-                        fn(*value)
-                    else:
-                        fn(value)
+                    args = value if key in _SPREAD and isinstance(value, tuple) else (value,)
+                    # too few arguments would call the getter: never in apply()
+                    if len(args) < (2 if key == "session_data" else 1):
+                        raise ValueError(key + ": value missing")
+                    getattr(self, key)(*args)
         finally:
             self._batch = None
             self._fresh = False

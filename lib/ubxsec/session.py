@@ -113,11 +113,18 @@ class SessionKeeper:
             raise ValueError("no session data")
         _, tag, v = self._state[profile_id]
         tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            # "v": version of the file format
-            json.dump({"v": 1, "id": profile_id, "tag": tag,
-                       "data": list(v) if tag == 2 else [v]}, f)
-        os.rename(tmp, path)
+        try:
+            with open(tmp, "w") as f:
+                # "v": version of the file format
+                json.dump({"v": 1, "id": profile_id, "tag": tag,
+                           "data": list(v) if tag == 2 else [v]}, f)
+            os.rename(tmp, path)
+        except BaseException:
+            try:  # a half-written file of secrets is not left on flash
+                os.remove(tmp)
+            except OSError:
+                pass
+            raise
 
     def restore(self, path, profile_id=None):
         """Write a saved session back to the module (to profile_id, or the
