@@ -14,6 +14,8 @@ stores never touch bytes on the wire except through emit_urc().
 """
 
 import os
+import sys
+import traceback
 
 
 class Device:
@@ -24,6 +26,8 @@ class Device:
         self.controls = {}    # control-channel verb -> callable(**kwargs) -> JSON-able
         self.restart_hooks = []  # called on a module restart (power cycle)
         self.urc_sink = None  # set by the engine: callable(line: str)
+        # set by the engine: callable(fn) running fn on the engine thread
+        self.call_sink = None
         self.echo = True
         self.cmee = 0         # AT+CMEE: 0 plain ERROR, 1 numeric, 2 verbose
         # set by a handler (AT+CFUN=16): the engine restarts the module once
@@ -46,6 +50,13 @@ class Device:
         if self.urc_sink is not None:
             self.urc_sink(line)
 
+    def call(self, fn):
+        """Run fn() where the module state is owned: worker threads change
+        state only through here, so a change never interleaves with a command."""
+        if self.call_sink is None:
+            return fn()  # no engine (handlers driven in-process)
+        return self.call_sink(fn)
+
     def request_restart(self):
         """Restart after the current command has answered (module reset)."""
         self.restart_requested = True
@@ -55,4 +66,9 @@ class Device:
         self.echo = True
         self.cmee = 0
         for hook in self.restart_hooks:
-            hook()
+            try:
+                hook()
+            except Exception:  # one broken store must not stop the others or the engine
+                print("ubxsim: restart hook %s failed" % getattr(hook, "__qualname__", hook),
+                      file=sys.stderr, flush=True)
+                traceback.print_exc(file=sys.stderr)

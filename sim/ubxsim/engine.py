@@ -24,7 +24,9 @@ Framing (ITU-T V.250, verbose mode):
   inactivity timer restarted by every byte; on expiry the data is dropped and
   the command fails with +CME ERROR 31 (ERROR with AT+CMEE=0).
 
-Strings cross the wire as latin-1, so any byte value survives a round trip.
+Strings cross the wire as latin-1, so any byte value survives a round trip;
+a line latin-1 cannot carry (a certificate's UTF8String common name) goes out
+as UTF-8, as a module sends it.
 """
 
 import os
@@ -167,6 +169,7 @@ class Engine:
         self._wake_r, self._wake_w = os.pipe()
         self._rx_thread = threading.Thread(target=self._rx_loop, name="ubxsim-rx", daemon=True)
         device.urc_sink = self._post_urc
+        device.call_sink = self.call
         device.restart_hooks.append(self._reset_wire)
 
     # ---- threads -------------------------------------------------------
@@ -184,9 +187,14 @@ class Engine:
                 event = self.events.get(timeout=self._timeout())
             except queue.Empty:
                 event = None
-            if event is not None:
-                self._handle(event)
-            self._tick()
+            try:
+                if event is not None:
+                    self._handle(event)
+                self._tick()
+            except Exception:
+                # a bug in one event must never take the module down
+                traceback.print_exc(file=sys.stderr)
+                self.log("engine event failed: %r" % (event[0] if event else "tick",))
 
     def stop(self):
         self.stopping.set()
@@ -280,12 +288,12 @@ class Engine:
     def _send_urc(self, line):
         self._send(b"\r\n" + _wire(line) + b"\r\n", "urc")
 
-    def _send_info(self, lines):
-        if lines:
-            self._send(b"\r\n" + b"\r\n".join(_wire(l) for l in lines) + b"\r\n", "response")
+    def _send_info_bytes(self, data):
+        if data:
+            self._send(data, "response")
 
     def _final(self, text):
-        self._send(b"\r\n" + text.encode("latin-1") + b"\r\n", "response")
+        self._send(b"\r\n" + _wire(text) + b"\r\n", "response")
         if self.device.restart_requested:
             self.device.restart_requested = False
             self.restart()
@@ -425,7 +433,8 @@ class Engine:
             try:
                 name, kind, params, text, pos = parse_next(body, pos)
             except CommandLineError as exc:
-                self.log("command line error: %s in %r" % (exc, body))
+                # the line may hold passwords or keys: only the reason goes to the log
+                self.log("command line error: %s" % exc)
                 self._final_error(None)
                 return
             handler = self.device.handlers.get(name)
@@ -436,6 +445,8 @@ class Engine:
                 if text is not None:
                     params = command.parse_params(text)
                 result = handler(self.device, kind, params)
+                # encoded here, so a line that cannot be sent is the handler's failure
+                info = None if isinstance(result, Prompt) else _info_bytes(result)
             except CmeError as exc:
                 self._final_error(exc)
                 return
@@ -446,7 +457,7 @@ class Engine:
             if isinstance(result, Prompt):
                 self._start_transfer(result, body, pos)
                 return
-            self._send_info(result)
+            self._send_info_bytes(info)
         self._final("OK")
 
     def _start_transfer(self, prompt, body, pos):
@@ -465,7 +476,7 @@ class Engine:
         self.transfer = None
         self.state = COMMAND
         try:
-            lines = transfer.prompt.on_data(bytes(transfer.data))
+            info = _info_bytes(transfer.prompt.on_data(bytes(transfer.data)))
         except CmeError as exc:
             self._final_error(exc)
             return
@@ -473,9 +484,21 @@ class Engine:
             traceback.print_exc(file=sys.stderr)
             self._final_error(CmeError(cme.UNKNOWN, "data handler failed"))
             return
-        self._send_info(lines)
+        self._send_info_bytes(info)
         self._run(transfer.body, transfer.pos)
 
 
 def _wire(line):
-    return line if isinstance(line, (bytes, bytearray)) else line.encode("latin-1")
+    if isinstance(line, (bytes, bytearray)):
+        return bytes(line)
+    try:
+        return line.encode("latin-1")
+    except UnicodeEncodeError:
+        return line.encode("utf-8")
+
+
+def _info_bytes(lines):
+    """Information text for the lines of one command (b"" when there are none)."""
+    if not lines:
+        return b""
+    return b"\r\n" + b"\r\n".join(_wire(l) for l in lines) + b"\r\n"

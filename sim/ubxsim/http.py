@@ -64,10 +64,19 @@ class HttpClient:
         self.busy = set()
         self.workers = []             # threads, so tests can join them
         self.lock = threading.Lock()
+        # bumped by a restart: a request started before it has no effect at all
+        self.generation = 0
 
     def reset(self):
+        """Restart hook: profiles and outcomes go, running requests are orphaned."""
+        with self.lock:
+            self.generation += 1
+            self.busy.clear()
         self.profiles = [HttpProfile() for _ in PROFILE_IDS]
         self.last_error.clear()
+
+    def current(self, generation):
+        return generation == self.generation
 
 
 # ---------------------------------------------------------------- +UHTTP
@@ -196,8 +205,9 @@ def handle_uhttpc(device, kind, params):
         if pid in client.busy:
             raise CmeError(NOT_ALLOWED, "a request is already running on this profile")
         client.busy.add(pid)
+        generation = client.generation
     worker = threading.Thread(target=_run, name="uhttpc-%d" % pid, daemon=True,
-                              args=(device, pid, cmd, hp, security, path, filename))
+                              args=(device, pid, cmd, hp, security, path, filename, generation))
     client.workers.append(worker)
     worker.start()
     return []
@@ -220,20 +230,40 @@ def resolve(device, hp):
     return ip, port or hp.port
 
 
-def _run(device, pid, cmd, hp, security, path, filename):
+def _run(device, pid, cmd, hp, security, path, filename, generation):
+    """The worker: the network part here, every state change on the engine thread."""
     client = device.http
     try:
-        response = _transaction(device, cmd, hp, security, path)
-        device.fs.write(filename, response)
-        client.last_error[pid] = ""
-        ok = 1
+        response, failure = _transaction(device, cmd, hp, security, path, generation), None
     except Exception as e:  # every failure ends in the URC's result 0
-        client.last_error[pid] = getattr(e, "reason", None) or "%s: %s" % (type(e).__name__, e)
-        ok = 0
-    finally:
+        response, failure = None, getattr(e, "reason", None) or "%s: %s" % (type(e).__name__, e)
+
+    def complete():
+        nonlocal failure
+        if not client.current(generation):
+            return  # the module restarted meanwhile: the request never happened
+        if response is not None:
+            try:
+                device.fs.write(filename, response)
+            except Exception as e:
+                failure = "%s: %s" % (type(e).__name__, e)
+        client.last_error[pid] = failure or ""
         with client.lock:
             client.busy.discard(pid)
-    device.emit_urc("+UUHTTPCR: %d,%d,%d" % (pid, cmd, ok))
+        device.emit_urc("+UUHTTPCR: %d,%d,%d" % (pid, cmd, 0 if failure else 1))
+
+    try:
+        device.call(complete)
+    finally:
+        with client.lock:  # never leave the profile busy, even if the engine did not answer
+            if client.current(generation):
+                client.busy.discard(pid)
+
+
+def _on_engine(device, generation, fn):
+    """fn() on the engine thread unless a restart orphaned the request (then None)."""
+    client = device.http
+    return device.call(lambda: fn() if client.current(generation) else None)
 
 
 def _request_bytes(cmd, hp, path):
@@ -249,7 +279,7 @@ def _request_bytes(cmd, hp, path):
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def _transaction(device, cmd, hp, security, path):
+def _transaction(device, cmd, hp, security, path, generation):
     address = resolve(device, hp)
     timeout = device.http.timeout
     if security is None:
@@ -261,12 +291,16 @@ def _transaction(device, cmd, hp, security, path):
         sec_pid, profile = security
         resume = None
         if sec_pid is not None and profile.sess_status:
-            resume = _resume_data(device.profiles.session_to_resume(sec_pid))
+            resume = _resume_data(_on_engine(
+                device, generation, lambda: device.profiles.session_to_resume(sec_pid)))
         sock = tls.connect(address, profile, device.credentials,
                            hp.server_name or hp.server_ip, timeout, session=resume)
-        if sec_pid is not None and profile.sess_status and not sock.session_reused:
-            device.profiles.session_established(sec_pid, *tls.session_data(sock))
-    with sock:
+    with sock:  # closed whatever happens from here on
+        if security is not None and sec_pid is not None and profile.sess_status \
+                and not sock.session_reused:
+            established = tls.session_data(sock)
+            _on_engine(device, generation,
+                       lambda: device.profiles.session_established(sec_pid, *established))
         sock.sendall(_request_bytes(cmd, hp, path))
         response = _read_all(sock)
     if not response.startswith(b"HTTP/1.") or len(response.split(b" ", 2)) < 2:

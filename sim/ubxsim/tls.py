@@ -363,23 +363,25 @@ def connect(address, profile, credentials, server_name, timeout, session=None):
         raw = socket.create_connection(address, timeout=timeout)
     except OSError as e:
         raise TlsFailure("cannot connect to %s:%d: %s" % (address[0], address[1], e)) from None
+    sock = None
     try:
+        # wrap_socket detaches raw: from then on only sock can close the connection
         sock = context.wrap_socket(raw, server_hostname=profile.sni or None,
                                    do_handshake_on_connect=False)
         if session:
             ffi().import_session(sock, session)
         sock.do_handshake()
         check_peer(sock, profile, credentials, server_name)
-        return sock
+        connected, sock = sock, None
+        return connected
     except ssl.SSLCertVerificationError as e:
-        raw.close()
         raise TlsFailure("certificate verification failed: %s" % e.verify_message) from None
     except (ssl.SSLError, OSError) as e:
-        raw.close()
         raise TlsFailure("handshake failed: %s" % (getattr(e, "reason", None) or e)) from None
-    except TlsFailure:
-        raw.close()
-        raise
+    finally:
+        if sock is not None:
+            sock.close()  # a failed check or handshake: the connection is done
+        raw.close()       # a no-op once detached
 
 
 def session_data(sock):

@@ -66,6 +66,7 @@ Either way they survive a module restart, as imported credentials do.
 import base64
 import json
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 
@@ -238,13 +239,26 @@ class CredentialStore:
             raise
 
     def _load(self):
+        """Read the user entries back; a corrupt file is lost NVM: no user entries."""
         path = os.path.join(self.path, STATE_FILE)
         if not os.path.exists(path):
             return
+        try:
+            self._user = self._read(path)
+        except (OSError, ValueError, KeyError, TypeError, x509info.InvalidCredential) as exc:
+            print("ubxsim: %s unreadable (%s): no user credentials" % (path, exc),
+                  file=sys.stderr, flush=True)
+            self._user = {}
+
+    @staticmethod
+    def _read(path):
         with open(path) as f:
             doc = json.load(f)
+        entries = {}
         for item in doc["entries"]:
             kind, name = item["type"], item["name"]
+            if kind not in TYPE_CODES or not isinstance(name, str):
+                raise ValueError("bad entry %r" % (name,))
             der = base64.b64decode(item["der"])
             if kind == PK:
                 # the password is not kept: only the structure is known here
@@ -252,7 +266,8 @@ class CredentialStore:
                     der=der, encrypted=x509info.key_structure(der) == "pkcs8-encrypted")
             else:
                 credential = x509info.decode_certificate(der)
-            self._user[name] = user_entry(kind, name, credential)
+            entries[name] = user_entry(kind, name, credential)
+        return entries
 
 
 # --- the AT handler -------------------------------------------------------

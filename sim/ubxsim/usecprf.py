@@ -43,11 +43,13 @@ import binascii
 import copy
 import json
 import os
+import sys
+import tempfile
 from dataclasses import asdict, fields
 from typing import NamedTuple
 
 from . import ciphers
-from .cme import CmeError, INCORRECT_PARAMETERS, NOT_ALLOWED, NOT_SUPPORTED
+from .cme import CmeError, INCORRECT_PARAMETERS, MEMORY_FAILURE, NOT_ALLOWED, NOT_SUPPORTED
 from .command import SET, TEST, quote
 from .profile import CIPHER_IANA, CIPHER_LEGACY, CIPHER_LIST, Profile
 
@@ -102,6 +104,7 @@ SESS_TYPES_UNSUPPORTED = (0, 3, 10, 11, 13)
 SESS_DATA_MAX = 8192
 VOLATILE = ("sess_status", "sess_type", "sess_data")
 BYTES_FIELDS = ("psk", "psk_identity")
+NON_VOLATILE = frozenset(f.name for f in fields(Profile)) - set(VOLATILE)
 
 HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
@@ -329,45 +332,85 @@ class ProfileStore:
     def _state_file(self):
         return None if self.state_dir is None else os.path.join(self.state_dir, STATE_FILE)
 
-    def save(self):
+    def save(self, profiles=None):
+        """Write the non-volatile settings of `profiles` (default: the live ones).
+
+        The file holds key passwords and PSKs: it is created owner-only
+        (mkstemp), synced and renamed over the old one, so a crash never
+        leaves half a file.
+        """
         path = self._state_file()
         if path is None:
             return
         saved = {}
-        for pid, profile in self.profiles.items():
+        for pid, profile in (self.profiles if profiles is None else profiles).items():
             values = asdict(profile)
             for name in VOLATILE:
                 del values[name]
             for name in BYTES_FIELDS:
                 values[name] = values[name].hex()
             saved[str(pid)] = values
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(saved, f, indent=1, sort_keys=True)
-        os.replace(tmp, path)  # atomic: a crash never leaves half a file
+        fd, tmp = tempfile.mkstemp(prefix=".profiles-", dir=self.state_dir)
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(saved, f, indent=1, sort_keys=True)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
 
     def load(self):
-        """Read the non-volatile settings back, as a power-up does."""
+        """Read the non-volatile settings back, as a power-up does.
+
+        A file that cannot be read or makes no sense is lost NVM: every
+        profile gets factory settings, and the log says so.
+        """
         path = self._state_file()
         if path is None or not os.path.exists(path):
             return
+        try:
+            loaded = self._read(path)
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            print("ubxsim: %s unreadable (%s): factory profiles" % (path, exc),
+                  file=sys.stderr, flush=True)
+            loaded = {pid: Profile() for pid in PROFILE_IDS}
+        for pid, profile in self.profiles.items():
+            for name in NON_VOLATILE:
+                setattr(profile, name, getattr(loaded[pid], name))
+
+    @staticmethod
+    def _read(path):
         with open(path) as f:
             saved = json.load(f)
-        known = {f.name for f in fields(Profile)} - set(VOLATILE)
-        for pid, profile in self.profiles.items():
-            values = saved.get(str(pid), {})
-            for name in known & values.keys():
+        loaded = {}
+        for pid in PROFILE_IDS:
+            profile, values = Profile(), saved.get(str(pid), {})
+            for name in NON_VOLATILE & values.keys():
                 value = values[name]
                 setattr(profile, name, bytes.fromhex(value) if name in BYTES_FIELDS else value)
+            loaded[pid] = profile
+        return loaded
 
     # --- changes ---------------------------------------------------------
 
     def commit(self, profile_id, changed):
-        """Copy a validated scratch profile onto the live one, keeping its identity."""
+        """Save the new state, then copy the scratch profile onto the live one.
+
+        Saving first means a failed write changes nothing; the live profile
+        keeps its identity (running requests hold it).
+        """
+        planned = dict(self.profiles)
+        planned[profile_id] = changed
+        try:
+            self.save(planned)
+        except OSError as exc:
+            raise CmeError(MEMORY_FAILURE, "state not saved: %s" % exc) from None
         live = self.profiles[profile_id]
         for f in fields(Profile):
             setattr(live, f.name, getattr(changed, f.name))
-        self.save()
 
     def reset(self, profile_id):
         self.commit(profile_id, Profile())
