@@ -79,3 +79,17 @@ def test_main_reports_a_bad_config_with_exit_status_2(tmp_path, capsys):
     path.write_text("{not json")
     assert provision.main([str(path), "--port", "/dev/null-no-board"]) == 2
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_secrets_never_reach_the_output(rig, tmp_path):
+    identity, psk = "provisioned-identity-42", "provisioned-psk-17"
+    path = _config(tmp_path, {"profiles": {"3": {"psk_identity": identity, "psk": psk,
+                                                 "key_password": "kp-secret-9"}}})
+    certs, profiles = provision.load_config(path)
+    target = harness.Target(rig.connect)
+    lines = []
+    provision.provision(target, "virtual", certs, profiles, out=lines.append)
+    text = "\n".join(lines)
+    assert "profile 3 psk_identity" in text  # the row is there, its values are not
+    for secret in (identity, psk, "kp-secret-9"):
+        assert secret not in text

@@ -35,6 +35,7 @@ KINDS = ("CA", "CC", "PK", "SC")
 STAGING = "/provision"
 WRITE_ONLY = ("key_password", "psk", "session_data", "add_cipher", "remove_cipher")
 SPREAD = ("psk", "psk_identity", "pinning", "session_data")   # a list = the argument list
+SECRET = ("psk_identity",)   # readable, but never shown (DESIGN: no PSK identity in logs)
 SETUP = "import ubxsec, json\nfrom ubxsec.errors import AtError\nfrom board import uart\nm = ubxsec.Module(uart())"
 PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
 
@@ -124,7 +125,8 @@ class Board:
         out = proc.stdout + proc.stderr
         lines = [line[2:] for line in out.splitlines() if line.startswith("= ")]
         if proc.returncode or "Traceback" in out or len(lines) != 1:
-            raise ProvisionError("the board failed running:\n%s\n--- it said ---\n%s" % (code, out.strip()))
+            # not the code itself: it may carry a key password or a PSK
+            raise ProvisionError("the board failed:\n%s" % out.strip())
         return json.loads(lines[0])
 
     def md5(self, cert):
@@ -158,6 +160,13 @@ def _literal(key, value):
 def _same(key, have, want):
     if key == "cipher_list" and isinstance(have, list) and isinstance(want, list):
         return sorted(have) == sorted(want)   # membership, not order
+    if key == "psk_identity":
+        # read back as (text, is_hex); set as "text" or [text, is_hex]
+        args = want if isinstance(want, list) else [want]
+        text, is_hex = args[0], bool(args[1]) if len(args) > 1 else False
+        want = [text.upper() if is_hex else text, is_hex]
+        if isinstance(have, (list, tuple)) and len(have) == 2 and have[1]:
+            have = [str(have[0]).upper(), True]
     return json.loads(json.dumps(have)) == json.loads(json.dumps(want))
 
 
@@ -188,18 +197,18 @@ def provision(target, board, certs, profiles, out=print):
                 todo[key] = want
                 rows.append(("profile %d %s" % (n, key), "written", "write-only: cannot be compared"))
             elif key in current and _same(key, current[key], want):
-                rows.append(("profile %d %s" % (n, key), "unchanged", json.dumps(want)))
+                rows.append(("profile %d %s" % (n, key), "unchanged", _show(key, want)))
             else:
                 todo[key] = want
                 rows.append(("profile %d %s" % (n, key), "set",
-                             "%s -> %s" % (json.dumps(current.get(key)), json.dumps(want))))
+                             "%s -> %s" % (_show(key, current.get(key)), _show(key, want))))
         if todo:
             dev.apply(n, todo)
             after = dev.read_profile(n)
             for key, want in todo.items():
                 if key not in WRITE_ONLY and not _same(key, after.get(key), want):
                     raise ProvisionError("profile %d %s reads back %s after setting %s"
-                                         % (n, key, json.dumps(after.get(key)), json.dumps(want)))
+                                         % (n, key, _show(key, after.get(key)), _show(key, want)))
             changed += sum(1 for key in todo if key not in WRITE_ONLY)
     print_table(rows, out)
     if imported:
@@ -208,6 +217,10 @@ def provision(target, board, certs, profiles, out=print):
         out("nothing imported: all %d certificate(s) already on the module with matching MD5" % len(certs))
     out("%d profile setting(s) changed" % changed)
     return imported, changed
+
+
+def _show(key, value):
+    return "(secret)" if key in SECRET else json.dumps(value)
 
 
 def print_table(rows, out):
