@@ -84,6 +84,14 @@ class SimProcess:
             self._stderr.flush()
         return self.stderr_path.read_text(errors="replace")
 
+    def wait_booted(self):
+        """Wait until the module accepts commands again (after AT+CFUN=16)."""
+        for _ in range(200):
+            if self.control("status")["state"] == "command":
+                return
+            time.sleep(0.05)
+        raise AssertionError("simulator did not finish booting")
+
     def control(self, verb, **kwargs):
         """One control request; returns its result or raises SimError."""
         request = dict(kwargs, verb=verb)

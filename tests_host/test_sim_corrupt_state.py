@@ -1,17 +1,8 @@
 """A corrupt state directory is lost NVM: the simulator starts and restarts on factory values."""
 
 import os
-import time
 
 from fixtures_sim import AtClient, final_result, info_lines
-
-
-def wait_booted(sim):
-    for _ in range(200):
-        if sim.control("status")["state"] == "command":
-            return
-        time.sleep(0.05)
-    raise AssertionError("simulator did not finish booting")
 
 
 def test_restart_with_corrupt_profiles_file_answers(sim_factory, tmp_path):
@@ -23,7 +14,7 @@ def test_restart_with_corrupt_profiles_file_answers(sim_factory, tmp_path):
         assert final_result(at.send('AT+USECPRF=0,10,"sni.test"')) == "OK"
         (state / "profiles" / "profiles.json").write_text('{"0": ')
         assert final_result(at.send("AT+CFUN=16")) == "OK"
-        wait_booted(sim)
+        sim.wait_booted()
         at.send("ATE0")
         raw = at.send("AT+USECPRF=0,10")
         assert info_lines(raw) == ['+USECPRF: 0,10,""'] and final_result(raw) == "OK"

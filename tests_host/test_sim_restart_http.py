@@ -1,7 +1,6 @@
 """A module restart ends every HTTP request in flight: no busy profile, no URC, no file."""
 
 import socket
-import time
 
 import pytest
 
@@ -45,14 +44,6 @@ def server():
     srv.close()
 
 
-def wait_booted(sim):
-    for _ in range(200):
-        if sim.control("status")["state"] == "command":
-            return
-        time.sleep(0.05)
-    raise AssertionError("simulator did not finish booting")
-
-
 def test_restart_orphans_a_running_request(sim_factory, server):
     sim = sim_factory(boot_seconds=0)
     sim.control("hosts", map={HOST: ["127.0.0.1", server.port]})
@@ -63,7 +54,7 @@ def test_restart_orphans_a_running_request(sim_factory, server):
         assert final_result(at.send('AT+UHTTPC=0,1,"/","old.resp"')) == "OK"
         old = server.accept()  # the request hangs: the server never answers it
         assert final_result(at.send("AT+CFUN=16")) == "OK"
-        wait_booted(sim)
+        sim.wait_booted()
 
         at.send("ATE0")
         assert final_result(at.send('AT+UHTTP=0,1,"%s"' % HOST)) == "OK"

@@ -4,7 +4,6 @@ import base64
 import copy
 import json
 import os
-import time
 
 import pytest
 
@@ -667,14 +666,6 @@ def wire(at, cmd):
     return info_lines(raw), final_result(raw)
 
 
-def wait_booted(sim):
-    for _ in range(200):
-        if sim.control("status")["state"] == "command":
-            return
-        time.sleep(0.05)
-    raise AssertionError("simulator did not finish booting")
-
-
 def test_wire_test_form_and_generic_example(at):
     assert wire(at, "AT+USECPRF=?") == (["+USECPRF: (0-4),(0-16)"], "OK")
     assert wire(at, "AT+USECPRF=0,0,0") == ([], "OK")
@@ -725,7 +716,7 @@ def test_wire_session_urc_and_restart(sim_factory, tmp_path):
         assert at.read_until(rb"\+UUSECPRF: [^\r]*\r\n").endswith(b"\r\n+UUSECPRF: 1,13,0,2\r\n")
         assert wire(at, "AT+USECPRF=1,13,0") == (["+USECPRF: 1,13,0,2"], "OK")
         sim.control("restart")
-        wait_booted(sim)
+        sim.wait_booted()
         at.read_for(0.1)  # whatever the boot sends
         assert wire(at, "AT+USECPRF=1,13,0") == (["+USECPRF: 1,13,0,0"], "OK")
         assert wire(at, "AT+USECPRF=1,13,3") == (['+USECPRF: 1,13,3,"",0'], "OK")
