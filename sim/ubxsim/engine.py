@@ -155,7 +155,10 @@ class Engine:
         self.faults = faults if faults is not None else Faults()
         self.boot_seconds = boot_seconds
         self.log = log or (lambda msg: None)
-        self.events = queue.Queue()
+        # SimpleQueue: its put() is reentrant, so stop() may run in a signal
+        # handler that interrupted the engine thread inside events.get()
+        # (a Queue's lock would be held there: the process deadlocked).
+        self.events = queue.SimpleQueue()
         self.state = BOOT
         self.boot_until = 0.0
         self.line = bytearray()
@@ -197,6 +200,7 @@ class Engine:
                 self.log("engine event failed: %r" % (event[0] if event else "tick",))
 
     def stop(self):
+        """Safe from any thread and from a signal handler."""
         self.stopping.set()
         self.events.put(("stop",))
         os.write(self._wake_w, b"x")
@@ -277,6 +281,8 @@ class Engine:
         data = self.faults.outgoing(data, where)
         step = self.tx_pacer.chunk_size()
         for off in range(0, len(data), step):
+            if self.stopping.is_set():
+                return   # powering off: do not wait out a reader that is gone
             part = data[off:off + step]
             self.link.write(part)
             self.tx_pacer.account(len(part))
