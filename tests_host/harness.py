@@ -274,12 +274,18 @@ class VirtualRig:
         return self
 
     def close(self):
+        logs = []
         if self.board is not None:
             self.board.stop()
+            logs.append(self.board.log_path)
             self.board = None
         if self.sim is not None:
             self.sim.stop()
+            logs.append(self.sim.stderr_path)
             self.sim = None
+        for path in logs:   # the workdir persists: keep only logs that say something
+            if path.exists() and not path.stat().st_size:
+                path.unlink()
 
     def __exit__(self, *exc):
         self.close()

