@@ -26,8 +26,9 @@ RXBUF = const(1024)
 
 
 def uart(baudrate=BAUD, flow_control=False, rxbuf=RXBUF):
-    kwargs = {}
     if flow_control:
-        kwargs = {"cts": Pin(CTS_PIN), "rts": Pin(RTS_PIN), "flow": UART.RTS | UART.CTS}
+        return UART(UART_ID, baudrate=baudrate, bits=8, parity=None, stop=1,
+                    tx=Pin(TX_PIN), rx=Pin(RX_PIN), rxbuf=rxbuf, timeout=0,
+                    cts=Pin(CTS_PIN), rts=Pin(RTS_PIN), flow=UART.RTS | UART.CTS)
     return UART(UART_ID, baudrate=baudrate, bits=8, parity=None, stop=1,
-                tx=Pin(TX_PIN), rx=Pin(RX_PIN), rxbuf=rxbuf, timeout=0, **kwargs)
+                tx=Pin(TX_PIN), rx=Pin(RX_PIN), rxbuf=rxbuf, timeout=0)
