@@ -239,7 +239,7 @@ def test_plain_error_is_an_aterror_not_a_cmeerror():
     except CmeError:
         raise AssertionError("AT+CMEE=0 gives a plain ERROR")
     except AtError as exc:
-        assert str(exc) == "ERROR"
+        assert str(exc) == "MD5 of CA 'rigErrMissing': ERROR", str(exc)
     else:
         raise AssertionError("md5 of a missing entry answered")
     finally:

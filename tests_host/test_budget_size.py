@@ -21,9 +21,11 @@ BUDGET = 24 * 1024          # DESIGN.md, "Budgets"
 # least not grow past its size after the last pass on it and the review
 # fixes that followed (29,256 bytes), plus what real modules' quirks needed
 # (the response-prefix rule, one-line PEM, the 1912 retry, numbered verbose
-# errors: 30,578 bytes), plus the public API at the top of the package and
-# the profile settings as named methods (+259 bytes), rounded up to 256.
-CEILING = 30976
+# errors: 30,578 bytes), plus the public API at the top of the package, the
+# profile settings as named methods and messages that name what failed
+# (operation, kind, name or file, rule, range, code; the state after an
+# interrupted import; a truncated PEM body): 33,517 bytes, rounded up to 256.
+CEILING = 33536
 
 
 @pytest.fixture(scope="module")

@@ -83,6 +83,8 @@ class _Recorder:
     first write, so a command reaching here has passed every check. Reads
     of the cipher setting answer the factory value."""
 
+    timeout_ms = 5000
+
     def command(self, cmd, secret=False, **kw):
         if cmd.endswith(",2") and cmd.count(",") == 1:
             return ["+USECPRF: %s,2,0" % cmd.split("=")[1].split(",")[0]]

@@ -88,13 +88,17 @@ class Module:
 
     def chip_id(self):
         from .chip import read_chip_id  # loaded on first use, as certs/profiles
-        return read_chip_id(self.at)
+        from .errors import AtError, _refused
+        try:
+            return read_chip_id(self.at)
+        except AtError as exc:
+            raise _refused(exc, "read the chip ID")
 
     @property
     def certs(self):
         if self._certs is None:
             from .certs import Certs
-            self._certs = Certs(self.at)
+            self._certs = Certs(self.at, _baud(self.uart))
         return self._certs
 
     def profile(self, n):
@@ -107,3 +111,12 @@ class Module:
     def poll(self):
         return self.at.poll()
 
+
+def _baud(uart):
+    """The UART's baud rate from its repr ("UART(0, baudrate=115200, ...)" on
+    every port); 9600 if it does not say (import timeouts then err long)."""
+    r = repr(uart)
+    i = j = r.find("baudrate=") + 9
+    while r[j:j + 1].isdigit():
+        j += 1
+    return int(r[i:j]) if j > i > 8 else 9600

@@ -30,12 +30,17 @@ def kind_code(kind: int | str) -> int:
     """0-3 for a kind given as int or string; ValueError for anything else."""
 
 class Certs:
-    def __init__(self, at: object) -> None: ...
+    baud: int
+    def __init__(self, at: object, baud: int = 9600) -> None:
+        """baud: the UART's rate; an import's timeout adds its wire time."""
     def import_file(self, path: str, kind: int | str, name: str,
                     password: str | None = None) -> str:
         """Import a DER or PEM file from the board's file system, streamed
         in chunks; returns the verified MD5 (32 lowercase hex digits).
-        password: only for a DER private key (PK)."""
+        password: only for a DER private key (PK). A missing file is an
+        OSError naming the path. The timeout grows with the size at the
+        UART's baud rate; after a timeout or Ctrl-C the exception says
+        whether the module holds the item (from its MD5)."""
     def import_bytes(self, data: _Data, kind: int | str, name: str,
                      password: str | None = None) -> str:
         """Import DER or PEM held in memory; returns the verified MD5."""

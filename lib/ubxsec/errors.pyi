@@ -18,7 +18,9 @@ class CmeError(AtError):
 
     code: int | None
     text: str | None
-    def __init__(self, code: int | None = None, text: str | None = None) -> None: ...
+    what: str | None
+    def __init__(self, code: int | None = None, text: str | None = None,
+                 what: str | None = None, hint: str | None = None) -> None: ...
 
 class AtTimeout(UbxError):
     """No final result code arrived in time; the engine resynchronises next."""

@@ -25,7 +25,7 @@ with secret=True, so a trace shows none of them.
 from io import BytesIO
 from micropython import const
 
-from .errors import ProtocolError
+from .errors import AtError, ProtocolError, _refused
 from .params import check_int, fields, quoted
 
 # the three forms of the cipher suite setting, as ciphers() reports them
@@ -138,9 +138,13 @@ def _codes(codes):
         codes = (codes,)
     out = []
     for c in codes:
+        if not isinstance(c, int) or isinstance(c, bool):
+            raise ValueError("cipher %r: want an IANA code such as 0xC02B" % (c,))
         w = _wire(c) if _known(c) else None
-        if w is None or w in out:
-            raise ValueError("cipher %r: unknown or twice" % (c,))
+        if w is None:
+            raise ValueError("cipher 0x%04X: not in the spec's Table 26" % c)
+        if w in out:
+            raise ValueError("cipher 0x%04X: listed twice" % c)
         out.append(w)
     if not out:
         raise ValueError("no cipher")
@@ -178,13 +182,32 @@ class SecurityProfile:
     # -- plumbing ------------------------------------------------------
     def _send(self, cmd, secret=False, data=None):
         if self._batch is not None:
-            self._batch.append((cmd, secret, data))
-        elif data is None:
-            self._at.command(cmd, secret=secret)
-        else:
+            return self._batch.append((cmd, secret, data))
+        self._command(cmd, secret, data)
+
+    def _command(self, cmd, secret=False, data=None):
+        """Send cmd now (never batched); a refusal names what was refused."""
+        try:
+            if data is None:
+                return self._at.command(cmd, secret=secret)
             data = data.encode()
             self._at.command_with_data(cmd, len(data), BytesIO(data).readinto,
                                        secret=secret)
+        except AtError as exc:
+            raise _refused(exc, self._what(cmd))
+
+    def _what(self, cmd):
+        """What cmd does, for a refusal: `profile 2 set tls_version (op 1)`;
+        never a value (it may be a secret)."""
+        parts = cmd.split(",")
+        if len(parts) < 2:
+            return "profile %d reset" % self.id
+        op = int(parts[1])
+        i = 0
+        while _KEYS[i + 1] != op:
+            i += 3
+        return "profile %d %s %s (op %d)" % (self.id, "set" if len(parts) > 2 + (op == 13) else "read",
+                                             _KEYS[i], op)
 
     def _set(self, op, s, secret=False):
         self._send("+USECPRF=%d,%d,%s" % (self.id, op, s), secret)
@@ -193,7 +216,7 @@ class SecurityProfile:
         """The fields after <id>,<op>[,<tag>] of the single answer line."""
         head = [self.id, op] if tag is None else [self.id, op, tag]
         cmd = "+USECPRF=" + ",".join([str(x) for x in head])
-        lines = self._at.command(cmd, secret=secret)
+        lines = self._command(cmd, secret)
         k = len(head)
         if len(lines) == 1:
             f = payload(lines[0], "+USECPRF:")
