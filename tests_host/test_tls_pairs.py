@@ -179,6 +179,26 @@ def test_database_selection(tls, database, expected):
     assert get(tls, database=database) == expected
 
 
+@pytest.mark.parametrize("database, expected", [(1, OK), (2, FAILED)])
+def test_database_without_a_ca_name_decides_in_the_handshake(tls, database, expected):
+    # every CA of the database is trusted: the pre-installed roots do not know
+    # the server, and it hears so from the client's alert
+    server = tls.serve()
+    settings, imports = trusted(tls, database=database)
+    del settings["ca_name"]
+    out = tls.run(settings, imports)
+    assert out["error"] is None, out
+    assert out["gets"] == [expected]
+    record = server.wait(1)[0]
+    assert (record["error"] is None) if expected == OK else ("UNKNOWN_CA" in record["error"])
+
+
+@pytest.mark.parametrize("anchor, expected", [("intermediate", OK), ("other_root", FAILED)])
+def test_a_ca_that_is_not_a_root_is_a_trust_anchor(tls, anchor, expected):
+    tls.serve()
+    assert get(tls, ca=getattr(tls.pki, anchor)) == expected
+
+
 # ---------------------------------------------------------------- host name (op 4), dates (level 3)
 
 @pytest.mark.parametrize("level, expected", [(1, OK), (2, FAILED)])
@@ -246,6 +266,20 @@ def test_tls_version_the_server_speaks_or_not(tls, version, expected):
     server = tls.serve()   # TLS 1.2 only
     assert get(tls, tls_version=version) == expected
     assert server.wait(1)[0]["version"] == ("TLSv1.2" if expected == OK else None)
+
+
+@pytest.mark.parametrize("version, expected", [(2, OK), (3, FAILED)])
+def test_tls_1_2_profile_never_falls_back_to_1_1(tls, version, expected):
+    # a PSK suite: OpenSSL allows it at TLS 1.1 (ECDSA suites it refuses there)
+    import ssl
+    tls11 = (ssl.TLSVersion.TLSv1_1, ssl.TLSVersion.TLSv1_1)
+    server = tls.serve(versions=tls11, ciphers="PSK-AES128-CBC-SHA",
+                       psk={b"ubx-device": PSK_KEY.encode()})
+    out = tls.run({"validation_level": 0, "tls_version": version, "cipher_suite_iana": 0x008C,
+                   "psk": [PSK_KEY], "psk_identity": ["ubx-device"]})
+    assert out["error"] is None, out
+    assert out["gets"] == [expected]
+    assert server.wait(1)[0]["version"] == ("TLSv1.1" if expected == OK else None)
 
 
 def test_tls_1_3_is_refused_by_the_module(tls):
