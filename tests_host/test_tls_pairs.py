@@ -22,7 +22,8 @@ from https_server import BODY, HttpsServer
 from pki import CLIENT_KEY_PASSWORD, TestPki
 
 ROOT = Path(__file__).resolve().parent.parent
-MICROPYTHON = Path(sys.executable).parent / "micropython"
+# UBX_MICROPYTHON: another Python's run (make test-tls-pythons) borrows the project's
+MICROPYTHON = Path(os.environ.get("UBX_MICROPYTHON") or Path(sys.executable).parent / "micropython")
 MICROPYPATH = "%s:%s" % (ROOT / "lib", ROOT / "boards" / "unix" / "lib")
 HOST = "server.test"
 CA, CC, PK, SC = 0, 1, 2, 3
