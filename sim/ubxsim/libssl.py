@@ -23,6 +23,7 @@ is called on a pointer that has not been checked this way.
 import ctypes
 import os
 import ssl
+import threading
 
 import _ssl
 
@@ -58,13 +59,16 @@ def _process_libssl():
 class Bridge:
     """Checked entry points; build with bridge() (one per process)."""
 
-    # words of the C structs after PyObject_HEAD (CPython 3.8-3.13):
+    # words of the C structs after PyObject_HEAD (as in CPython 3.11-3.13; proved at run time):
     # _SSLContext {SSL_CTX *ctx; ...}; _SSLSocket {PyObject *Socket; SSL *ssl; PySSLContext *ctx; ...}
     CONTEXT_CTX = 0
     SOCKET_SSL, SOCKET_CTX = 1, 2
 
     def __init__(self, head=None):
         self._head = object.__basicsize__ if head is None else head
+        for name in ("_SSLSocket", "_SSLContext"):
+            if not isinstance(getattr(_ssl, name, None), type):
+                raise LibsslUnavailable("_ssl has no %s type (not CPython's _ssl)" % name)
         self._word = ctypes.sizeof(ctypes.c_void_p)
         self.path = _process_libssl()
         try:
@@ -116,7 +120,7 @@ class Bridge:
         # first proof, Python side only: the context word holds the context object
         if self._field(sslobj, self.SOCKET_CTX, _ssl._SSLSocket) != id(probe):
             raise LibsslUnavailable("_ssl._SSLSocket layout is not the one of CPython "
-                                    "3.8-3.13 (unsupported Python build)")
+                                    "3.11-3.13 (unsupported Python build)")
         ssl_ptr = self._field(sslobj, self.SOCKET_SSL, _ssl._SSLSocket)
         ctx_ptr = self._field(probe, self.CONTEXT_CTX, _ssl._SSLContext)
         if not ssl_ptr or not ctx_ptr:
@@ -202,20 +206,22 @@ class Bridge:
 
 _bridge = None
 _failure = None
+_lock = threading.Lock()   # HTTP workers may ask for it at the same time
 
 
 def bridge():
     """The process's Bridge; LibsslUnavailable (every time) if it cannot be had."""
     global _bridge, _failure
-    if _bridge is None:
-        if _failure is not None:
-            raise LibsslUnavailable(_failure)
-        try:
-            _bridge = Bridge()
-        except LibsslUnavailable as e:
-            _failure = str(e)
-            raise
-    return _bridge
+    with _lock:
+        if _bridge is None:
+            if _failure is not None:
+                raise LibsslUnavailable(_failure)
+            try:
+                _bridge = Bridge()
+            except LibsslUnavailable as e:
+                _failure = str(e)
+                raise
+        return _bridge
 
 
 def native_psk():
