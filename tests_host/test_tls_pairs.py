@@ -333,6 +333,33 @@ def test_pre_shared_key(tls, key, expected):
     assert server.wait(1)[0]["psk_identity"] == b"ubx-device"
 
 
+# ---------------------------------------------------------------- RoT PSK (op 11), ZTP (op 14)
+
+@pytest.mark.parametrize("from_rot, expected", [(True, OK), (False, FAILED)])
+def test_psk_from_the_root_of_trust(tls, from_rot, expected):
+    rot = tls.sim.control("rot_psk")
+    server = tls.serve(psk={rot["identity"].encode(): bytes.fromhex(rot["key"])},
+                       ciphers="PSK-AES128-GCM-SHA256")
+    out = tls.run({"validation_level": 0, "cipher_suite_iana": 0x00A8, "psk": [PSK_KEY],
+                   "psk_identity": ["ubx-device"], "psk_from_rot": from_rot})
+    assert out["error"] is None, out
+    assert out["gets"] == [expected]
+    seen = server.wait(1)[0]["psk_identity"]
+    assert seen == (rot["identity"].encode() if from_rot else b"ubx-device")
+
+
+@pytest.mark.parametrize("ztp, expected", [(1, OK), (2, FAILED)])
+def test_ztp_credentials(tls, ztp, expected):
+    # the server trusts the root only: level 1 sends the ZTP CA (the
+    # intermediate) after the client certificate, level 2 does not
+    pki = tls.pki
+    server = tls.serve(require_client_cert=True, client_ca=pki.root.pem)
+    tls.sim.control("ztp", cert=pki.client.der.hex(), key=pki.client.key_der().hex(),
+                    ca=pki.intermediate.der.hex())
+    assert get(tls, ztp=ztp) == expected
+    assert server.wait(1)[0]["client_subject"] == ("ubx-client" if expected == OK else None)
+
+
 # ---------------------------------------------------------------- session resumption (op 13)
 
 @pytest.mark.parametrize("status, resumed", [(1, True), (0, False)])
