@@ -92,8 +92,10 @@ def test_psk_is_native_where_python_has_it():
     from ubxsim import tls
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     tls.set_psk_client(context, b"ubx-device", b"k" * 16)
-    # the ctypes thunk is only there when the ssl module has no PSK API
-    assert hasattr(context, "_ubx_psk_callback") != libssl.native_psk()
+    # the ctypes thunk is only there when the ssl module has no PSK API (3.13+ has)
+    native = hasattr(ssl.SSLContext, "set_psk_client_callback")
+    assert libssl.native_psk() == native
+    assert hasattr(context, "_ubx_psk_callback") != native
 
 
 def test_binary_psk_identity_goes_through_libssl():
