@@ -12,7 +12,9 @@ The request runs in a worker thread over a real socket (TLS from tls.py when
 the secure option is on) and the whole response (status line, headers, body)
 goes into the module file system, as the module stores it. Host names resolve
 through device.hosts first ({name: (ip, port or None)}), set by the "hosts"
-control verb, so tests can point "server.test" at a local server.
+control verb, so tests can point "server.test" at a local server. register()
+also gives the device its root of trust (rot.py: RoT PSK for op 11, ZTP
+credentials for op 14) when no other family did.
 """
 
 import base64
