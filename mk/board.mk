@@ -7,6 +7,7 @@
 # build/rig (make demo/provision without PORT) and survive restarts.
 
 BOARD_DIR  ?= $(CURDIR)/build/vboard
+RIG_DIR    ?= build/rig
 BOARD_BAUD ?= 115200
 BOARD_HEAP ?= 192K
 BOARD_TTY  := $(patsubst $(CURDIR)/%,%,$(BOARD_DIR))/board.tty
@@ -53,5 +54,5 @@ urc: setup
 rig-reset:
 	@if [ -e $(BOARD_TTY) ] || [ -S $(BOARD_CTL) ]; then \
 	  echo "rig-reset: stop 'make board' first (Ctrl-C in its terminal)"; exit 2; fi
-	rm -rf $(BOARD_DIR) build/rig
+	rm -rf $(BOARD_DIR) $(RIG_DIR)
 	@echo "rig reset: the next run starts with a factory module and an erased flash"
