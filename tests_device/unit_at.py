@@ -985,3 +985,13 @@ def test_response_prefix_comes_from_the_command_name():
     assert _prefixes("+USECCHIP", None) == ("+USECCHIP:",)
     assert _prefixes("E0", None) == () and _prefixes("", None) == ()
     assert _prefixes("+X", ('"', "CA")) == ('"', "CA") and _prefixes("+X", "+Y:") == ("+Y:",)
+
+
+def test_unhandled_uu_lines_while_idle_are_urcs_not_strays():
+    uart, at = _engine(_table({b"AT+USECCHIP": CHIP}))
+    uart.inject(reply(b"+UUHTTPCR: 0,1,1", b"+UUSECPRF: 4,13,0,2"))
+    assert at.poll() == 0  # no stray line: both are URCs
+    assert at.urc_dropped == 2 and at.stray == 0
+    uart.inject(reply(b"+UUHTTPCR: 0,1,1"))
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+    assert at.urc_dropped == 3 and at.stray == 0
