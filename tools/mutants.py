@@ -40,6 +40,7 @@ from mutant_list import MUTANTS  # noqa: E402
 BIN = Path(sys.executable).parent
 MICROPYTHON = BIN / "micropython"
 UNIT_TIMEOUT = 120
+DETAIL_MAX = 160  # characters of the failure kept in the table
 HOST_TIMEOUT = 300
 COPY_IGNORE = shutil.ignore_patterns(".venv", ".git", "build", "__pycache__", ".pytest_cache",
                                      "node_modules", "*.pyc")
@@ -148,8 +149,11 @@ def run_test(tree, spec, workdir):
         return False, "%s: hung (timeout)" % spec
     if proc.returncode == 0:
         return True, None
-    detail = fails[0] if fails else (proc.stdout + proc.stderr).strip().splitlines()[-1:]
-    return False, "%s: %s" % (spec, detail if isinstance(detail, str) else " ".join(detail))
+    if fails:
+        detail = fails[0]
+    else:  # it did not get as far as a test (an import error, a crash)
+        detail = "%s: %s" % (spec, " ".join((proc.stdout + proc.stderr).strip().splitlines()[-1:]))
+    return False, detail if len(detail) <= DETAIL_MAX else detail[:DETAIL_MAX - 3] + "..."
 
 
 def run_mutant(tree, m, workdir):
