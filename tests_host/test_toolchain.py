@@ -31,6 +31,6 @@ def test_no_host_test_skips_for_a_missing_tool():
         if path.name == "test_toolchain.py":
             continue
         text = path.read_text()
-        for call in re.findall(r"pytest\.(?:skip|importorskip)\((.*)", text):
+        for call in re.findall(r"pytest\.(?:mark\.)?(?:skip|skipif|importorskip)\b(.*)", text):
             allowed = OPT_IN_SKIPS.get(path.name, [])
             assert any(reason in call for reason in allowed), "%s: pytest.skip(%s" % (path.name, call)
