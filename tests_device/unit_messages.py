@@ -234,3 +234,13 @@ def test_ctrl_c_during_an_import_says_what_the_module_holds():
     text = str(raises(KeyboardInterrupt, m.certs.import_file, data_path("thawte.pem"), CA, "Slow"))
     assert text.startswith("import CA 'Slow' from ") and ": the module holds" in text and text.endswith(
         ": the module holds MD5 %s under that name (the data did not all go out)" % ("0" * 32)), text
+
+
+def test_after_a_timeout_a_module_that_will_not_say_leaves_it_unknown():
+    fake = FakeModule()
+    fake.import_result = b""
+    fake.lines['AT+USECMNG=4,0,"Slow"'] = reply("+CME ERROR: operation not allowed")
+    m, uart, _ = rig(fake)
+    text = str(raises(AtTimeout, m.certs.import_bytes, data_file("thawte.der"), CA, "Slow"))
+    assert text.endswith("; stored? unknown (MD5 of CA 'Slow': operation not allowed "
+                         "(+CME ERROR: 3)): try certs.md5() later"), text

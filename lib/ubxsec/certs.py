@@ -236,9 +236,9 @@ class Certs:
             source = _source(src, 0)
         else:
             f, size = _open(src)
-            _check_size(size)
             source = _Source(f)
         try:
+            _check_size(size)
             self.at.command_with_data(cmd + str(size), size, source.fill, self._data_ms(size))
         except AtError as exc:
             raise _refused(exc, what)
@@ -423,14 +423,14 @@ class Certs:
                 pass
         try:
             have = self.md5(code, name)
-        except CmeError:
-            return "the module does not hold it"
+            if have == want:
+                return "the module holds it (MD5 %s matches)" % have
+            return "the module holds MD5 %s under that name%s" % (
+                have, ", not this one" if want else " (the data did not all go out)")
         except (UbxError, KeyboardInterrupt) as exc:
+            if isinstance(exc, CmeError) and exc.code == 22:   # not found
+                return "the module does not hold it"
             return "stored? unknown (%s): try certs.md5() later" % exc
-        if have == want:
-            return "the module holds it (MD5 %s matches)" % have
-        return "the module holds MD5 %s under that name%s" % (
-            have, ", not this one" if want else " (the data did not all go out)")
 
 
 # -- helpers -----------------------------------------------------------------
