@@ -259,6 +259,10 @@ class VirtualRig:
         from fixtures_board import VBoard, BoardError
         from fixtures_sim import SimProcess, SimError
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # the workdir persists: only the last run's logs are kept
+        for pattern in ("ubxsim-*.stderr", "vboard-*.log"):
+            for old in self.workdir.glob(pattern):
+                old.unlink()
         try:
             self.sim = SimProcess(self.workdir, baud=self.baud, guard_seconds=20.0,
                                   state=self.workdir / "module")
