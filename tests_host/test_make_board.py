@@ -84,9 +84,14 @@ def test_make_board_urc_ctrl_c_and_rig_reset(tmp_path):
 
 def test_the_rig_logs_do_not_pile_up(tmp_path):
     work = tmp_path / "rig"
-    for _ in range(3):
+    work.mkdir()
+    # what earlier runs left (with something in them, as a warning would)
+    for name in ("ubxsim-1.stderr", "vboard-1.log"):
+        (work / name).write_text("from an earlier run\n")
+    for _ in range(2):
         with harness.VirtualRig(work):
             pass
+    assert not (work / "ubxsim-1.stderr").exists() and not (work / "vboard-1.log").exists()
     logs = sorted(p.name for p in work.iterdir() if p.suffix in (".log", ".stderr"))
     assert all((work / name).stat().st_size for name in logs), logs   # no empty one
     assert len([n for n in logs if n.startswith("ubxsim-")]) <= 1, logs
