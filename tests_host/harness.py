@@ -138,26 +138,30 @@ def mpy_info_from(value):
 
 # -- build ---------------------------------------------------------------------
 
-def compile_lib(mpy_info, out_dir):
-    """Compile lib/ubxsec/*.py with mpy-cross for the board; returns out_dir/ubxsec."""
+def compile_lib(mpy_info, out_dir, package=LIB):
+    """Compile package/*.py (lib/ubxsec) with mpy-cross for the board: its
+    .mpy version and, when the board reports one, its native architecture
+    (-march), without which @micropython.native/viper code does not compile.
+    Returns out_dir/<package name>."""
     major, arch = mpy_info
     if major and major != MPY_MAJOR:
         raise HarnessError("the board loads .mpy version %d, mpy-cross emits version %d: "
                            "use MicroPython 1.23 or newer on the board" % (major, MPY_MAJOR))
     if not MPY_CROSS.exists():
         raise HarnessError("%s missing: run `make setup`" % MPY_CROSS)
-    dest = Path(out_dir) / "ubxsec"
+    package = Path(package)
+    dest = Path(out_dir) / package.name
     dest.mkdir(parents=True, exist_ok=True)
-    sources = sorted(LIB.glob("*.py"))
+    sources = sorted(package.glob("*.py"))
     if not sources:
-        raise HarnessError("no sources in %s" % LIB)
+        raise HarnessError("no sources in %s" % package)
     wanted = {src.stem + ".mpy" for src in sources}
     for stale in dest.glob("*.mpy"):
         if stale.name not in wanted:
             stale.unlink()
     for src in sources:
         cmd = [str(MPY_CROSS), "-o", str(dest / (src.stem + ".mpy")),
-               "-s", "ubxsec/" + src.name, str(src)]
+               "-s", "%s/%s" % (package.name, src.name), str(src)]
         if arch:
             cmd.insert(1, "-march=" + arch)
         proc = subprocess.run(cmd, capture_output=True, text=True)

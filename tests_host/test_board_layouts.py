@@ -5,6 +5,7 @@ with the flash at "/" (rp2). The virtual board's `--mount /flash` is that
 board."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -77,6 +78,38 @@ def test_deploy_tool_on_flash_only_board(vboard_factory):
         "import os, ubxsec, board\n"
         "print(ubxsec.__file__, board.__file__, 'boards' in os.listdir('/flash/lib'))")
     assert out.split() == ["/flash/lib/ubxsec/__init__.mpy", "board.py", "True"]
+
+
+VIPER = """
+import micropython
+
+
+@micropython.viper
+def total(buf) -> int:
+    p = ptr8(buf)
+    s = 0
+    for i in range(int(len(buf))):
+        s += p[i]
+    return s
+"""
+
+
+@pytest.mark.parametrize("mount", ["/", FLASH_ONLY])
+def test_deploy_compiles_native_code_for_the_board(vboard_factory, tmp_path, mount):
+    """viper code (the MD5 fallback's kind) only compiles with the board's
+    -march, which deploy reads from sys.implementation._mpy."""
+    package = tmp_path / "ubxsec"
+    shutil.copytree(harness.LIB, package)
+    (package / "viperprobe.py").write_text(VIPER)
+    with pytest.raises(harness.HarnessError, match="viperprobe"):
+        harness.compile_lib((6, None), tmp_path / "portable", package)
+    target = harness.Target(vboard_factory(mount=mount).connect)
+    arch = target.mpy_info()[1]
+    assert arch == "x64"    # the unix port on this host
+    built = harness.compile_lib(target.mpy_info(), tmp_path / "mpy", package)
+    harness.deploy(target, built, "virtual")
+    out = target.exec("from ubxsec.viperprobe import total\nprint(total(bytes(range(10))))")
+    assert out.strip() == "45"
 
 
 def test_demo_on_flash_only_board(tmp_path):
