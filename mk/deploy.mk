@@ -4,7 +4,7 @@
 #   make firmware BOARD=pico MICROPY=~/micropython   an image with ubxsec frozen in
 #   make demo [PORT=... BOARD=...]            the spec's example, step by step
 #   make provision [CONFIG=file] [PORT=...]   certificates and profiles, idempotent
-#   make package-json                         regenerate package.json for mip
+#   make package-json                         regenerate the mip package files (core, extensions, boards)
 PORT     ?=
 BOARD    ?=
 CONFIG   ?= examples/provision.json

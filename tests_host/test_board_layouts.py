@@ -129,3 +129,17 @@ def test_hil_suite_on_flash_only_board():
     summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     assert " passed" in summary and "failed" not in summary and "skipped" not in summary, summary
+
+
+def test_provision_on_flash_only_board(monkeypatch, rig_factory, tmp_path):
+    sys.path.insert(0, str(harness.ROOT / "tools"))
+    import provision
+    monkeypatch.setenv("VBOARD_MOUNT", FLASH_ONLY)
+    target = harness.Target(rig_factory().connect)
+    config = tmp_path / "provision.json"
+    config.write_text('{"certificates": [{"file": "%s", "type": "CA", "name": "FlashCA"}]}'
+                      % (harness.TESTS_DEVICE / "data" / "thawte.pem"))
+    certs, profiles = provision.load_config(config)
+    lines = []
+    assert provision.provision(target, "virtual", certs, profiles, out=lines.append) == (1, 0), lines
+    assert target.layout().cwd == FLASH_ONLY
