@@ -35,6 +35,7 @@ FW_OUT      ?= $(CURDIR)/build
 FW_BUILD     = $(abspath $(FW_OUT))/fw-$(FW_BOARD)-$(FW_HASH)
 FW_MANIFEST  = $(FW_BUILD)/manifest.py
 FW_IMAGES    = firmware.uf2 firmware.dfu firmware.hex firmware.bin
+FW_ELFS      = firmware.elf micropython.elf
 # frozen module names are kept as strings in the image (mp_frozen_names)
 FW_PROOF     = ubxsec/__init__.py
 
@@ -61,8 +62,8 @@ firmware:
 	$(MAKE) -C "$(FW_MPY)/mpy-cross"
 	$(MAKE) -C "$(FW_PORT_DIR)" BOARD=$(FW_BOARD) BUILD="$(FW_BUILD)" submodules
 	$(MAKE) -C "$(FW_PORT_DIR)" BOARD=$(FW_BOARD) BUILD="$(FW_BUILD)" FROZEN_MANIFEST="$(FW_MANIFEST)"
-	@elf="$(FW_BUILD)/firmware.elf"; test -f "$$elf" || { \
-	  echo "firmware: the build left no $$elf"; exit 1; }; \
+	@elf=; for f in $(FW_ELFS); do test -f "$(FW_BUILD)/$$f" && { elf="$(FW_BUILD)/$$f"; break; }; done; \
+	test -n "$$elf" || { echo "firmware: the build left no $(FW_ELFS) in $(FW_BUILD)"; exit 1; }; \
 	grep -q -a -F "$(FW_PROOF)" "$$elf" || { \
 	  echo "firmware: $$elf has no frozen ubxsec ($(FW_PROOF)): not a usable image"; exit 1; }; \
 	found=; for f in $(FW_IMAGES); do test -f "$(FW_BUILD)/$$f" && found="$$found $(FW_BUILD)/$$f"; done; \

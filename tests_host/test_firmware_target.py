@@ -67,8 +67,10 @@ FAKE_MAKE = textwrap.dedent('''\
         exec(path.read_text(), {"include": include, "package": package, "require": require})
     if manifest:
         run(Path(manifest))
-    (build / "firmware.elf").write_bytes(b"ELF\\0" + b"\\0".join(n.encode() for n in frozen))
-    (build / ("firmware.uf2" if where.name == "rp2" else "firmware.dfu")).write_bytes(b"image")
+    images = {"rp2": ("firmware.elf", "firmware.uf2"), "stm32": ("firmware.elf", "firmware.dfu"),
+              "esp32": ("micropython.elf", "firmware.bin")}[where.name]
+    (build / images[0]).write_bytes(b"ELF\\0" + b"\\0".join(n.encode() for n in frozen))
+    (build / images[1]).write_bytes(b"image")
 ''')
 
 
@@ -111,7 +113,9 @@ def port_build(calls):
 
 
 def image_names(build):
-    return (Path(build["vars"]["BUILD"]) / "firmware.elf").read_bytes().split(b"\0")[1:]
+    out = Path(build["vars"]["BUILD"])
+    elf = out / "firmware.elf" if (out / "firmware.elf").exists() else out / "micropython.elf"
+    return elf.read_bytes().split(b"\0")[1:]
 
 
 def images(stdout):
@@ -166,7 +170,11 @@ def test_nucleo_f411re_builds_on_stm32(tree):
 def test_any_port_that_has_the_board(tree):
     proc, calls = firmware(tree, "ESP32_GENERIC")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert Path(port_build(calls)["dir"]).name == "esp32"
+    build = port_build(calls)
+    assert Path(build["dir"]).name == "esp32"
+    assert b"require:esp32-port-modules" in image_names(build)
+    assert b"ubxsec/__init__.py" in image_names(build)     # esp32's image is micropython.elf
+    assert images(proc.stdout) == [str(Path(build["vars"]["BUILD"]) / "firmware.bin")]
 
 
 def test_a_second_build_of_the_same_board_still_freezes_ubxsec(tree):
