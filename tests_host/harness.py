@@ -2,7 +2,7 @@
 
     target = Target(connect)            # any mpremote connect string
     build = compile_lib(target.mpy_info(), "build/mpy")
-    deploy(target, build, board="pico", tests=True)
+    deploy(target, build, board="pico", tests_dir=TESTS_DEVICE)
     result = run_device_test(target, "test_certs")   # DeviceResult
     result.check()                      # AssertionError with the device's failures
 
