@@ -5,11 +5,10 @@ for `machine`."""
 import os
 import subprocess
 
-import pytest
+import toolchain
+from harness import BOARDS
 
-from harness import BOARDS, ROOT
-
-MICROPYTHON = ROOT / ".venv" / "bin" / "micropython"
+MICROPYTHON = toolchain.MICROPYTHON
 
 FAKE_MACHINE = '''
 class Pin:
@@ -27,8 +26,7 @@ class UART:
 
 
 def _uart(tmp_path, board, call):
-    if not MICROPYTHON.exists():
-        pytest.skip("micropython not installed (make setup)")
+    toolchain.require(MICROPYTHON)
     (tmp_path / "machine.py").write_text(FAKE_MACHINE)
     code = ("import %s as b\nu = b.%s\nid_, kw = u.made\n"
             "print(id_, sorted((k, repr(v)) for k, v in kw.items()))" % (board, call))

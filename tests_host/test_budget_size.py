@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+import toolchain
 from harness import MPY_CROSS, ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -21,8 +22,7 @@ BUDGET = 24 * 1024          # DESIGN.md, "Budgets"
 
 @pytest.fixture(scope="module")
 def sizes():
-    if not MPY_CROSS.exists():
-        pytest.skip("mpy-cross not installed (make setup)")
+    toolchain.require(MPY_CROSS)
     return package_json.mpy_sizes(MPY_CROSS)
 
 

@@ -11,13 +11,14 @@ import sys
 
 import pytest
 
+import toolchain
 from harness import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
 import package_json  # noqa: E402
 
 PACKAGE = ROOT / "lib" / "ubxsec"
-MICROPYTHON = ROOT / ".venv" / "bin" / "micropython"
+MICROPYTHON = toolchain.MICROPYTHON
 
 
 def _load(rel):
@@ -102,8 +103,7 @@ def _install(tmp_path, rels):
 
 
 def _micropython(path, code):
-    if not MICROPYTHON.exists():
-        pytest.skip("micropython not installed (make setup)")
+    toolchain.require(MICROPYTHON)
     proc = subprocess.run([str(MICROPYTHON), "-c", code], env=dict(os.environ, MICROPYPATH=str(path)),
                           capture_output=True, text=True, timeout=60)
     return proc.stdout + proc.stderr
