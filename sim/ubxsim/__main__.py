@@ -34,10 +34,12 @@ def parse_args(argv):
                         help="foreign URCs (+CEREG, RING...): probability 0..1 at each "
                              "opportunity (see ubxsim.urcs); 0 = none")
     parser.add_argument("--urcs-seed", type=int, default=0, help="seed of the URC choices")
+    parser.add_argument("--urcs-idle", type=float, default=0.0, metavar="PER_SECOND",
+                        help="foreign URCs on an idle line, on average per second")
     parser.add_argument("--verbose", action="store_true", help="log events to stderr")
     args = parser.parse_args(argv)
-    if not 0 <= args.urcs <= 1:
-        parser.error("--urcs: a probability within 0..1")
+    if not 0 <= args.urcs <= 1 or not 0 <= args.urcs_idle <= 100:
+        parser.error("--urcs: a probability within 0..1; --urcs-idle: 0..100 a second")
     if args.baud < 0 or args.guard_seconds <= 0 or args.boot_seconds < 0:
         parser.error("--baud, --guard-seconds and --boot-seconds must not be negative")
     try:
@@ -57,7 +59,7 @@ def main(argv=None):
     link = PtyLink(args.link)
     engine = Engine(device, link, baud=args.baud, guard_seconds=args.guard_seconds,
                     faults=args.faults, boot_seconds=args.boot_seconds, log=log,
-                    urcs=UrcSource(args.urcs, args.urcs_seed))
+                    urcs=UrcSource(args.urcs, args.urcs_seed, args.urcs_idle))
     control = None
 
     def on_signal(signum, frame):

@@ -5,8 +5,8 @@ Requests {"verb": ..., ...}; one reply line per request:
 
 Verbs: "urc" {"line"} emit a URC; "inject" {"line"} send a foreign URC now
 (at the next line boundary; counted with the --urcs ones); "urcs" {"rate",
-"seed"} (both optional) set the foreign URCs and restart their counts, and
-report them; "model" the module model's table; "restart" power-cycle the module;
+"idle", "seed"} (all optional: new rates keep the counts, a seed restarts
+the choices and the counts) set the foreign URCs, and report them; "model" the module model's table; "restart" power-cycle the module;
 "guard" {"seconds"} set the data-phase guard timer; "faults" {"spec"} replace
 the fault spec (without "spec": report the active faults and how often each
 fired); "status"; plus every verb in device.controls, called with the other
@@ -82,9 +82,11 @@ class ControlServer:
             line = _one_line(args["line"])
             return engine.call(lambda: engine.inject_urc(line))
         if verb == "urcs":
-            if "rate" in args or "seed" in args:
-                rate, seed = args.get("rate"), args.get("seed")
-                engine.call(lambda: engine.urcs.configure(rate, seed))
+            if args:
+                rate, seed, idle = args.pop("rate", None), args.pop("seed", None), args.pop("idle", None)
+                if args:
+                    raise ValueError("urcs takes rate, idle and seed, not %s" % ", ".join(args))
+                engine.call(lambda: engine.urcs.configure(rate, seed, idle))
             return engine.call(engine.urcs.describe)
         if verb == "model":
             return self.device.model.describe()

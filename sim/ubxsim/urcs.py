@@ -13,7 +13,8 @@ Opportunities, each taken with probability RATE (0..1):
               RATE/64 (a URC every 64/RATE bytes on average); the URC goes
               out on TX while the data keeps coming in on RX, which it
               never touches
-  "idle"      each second of an idle line, on average RATE URCs
+  "idle"      an idle line gets IDLE URCs a second on average (--urcs-idle,
+              default none)
 Lines, transfer offsets and prompts come from one generator seeded by N, so
 the same traffic gets the same URCs at the same places; idle ones (which
 depend on time) from a second one.
@@ -52,19 +53,26 @@ def prefix_of(line):
 
 
 class UrcSource:
-    def __init__(self, rate=0.0, seed=0):
-        self.configure(rate, seed)
+    def __init__(self, rate=0.0, seed=0, idle=0.0):
+        self.rate = self.idle_rate = 0.0
+        self.configure(rate, seed, idle)
 
-    def configure(self, rate=None, seed=None):
-        """Set the rate and/or reseed; the counts start again from zero."""
+    def configure(self, rate=None, seed=None, idle=None):
+        """Set the rates (the counts go on) and/or reseed (the choices and
+        the counts start again)."""
         if rate is not None:
-            if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
                 raise ValueError("the URC rate is a probability within 0..1")
             self.rate = float(rate)
-        if seed is not None:
-            if not isinstance(seed, int):
-                raise ValueError("the URC seed is an integer")
-            self.seed = seed
+        if idle is not None:
+            if isinstance(idle, bool) or not isinstance(idle, (int, float)) or not 0 <= idle <= 100:
+                raise ValueError("idle URCs are 0..100 a second")
+            self.idle_rate = float(idle)
+        if seed is None:
+            return
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError("the URC seed is an integer")
+        self.seed = seed
         self._rng = random.Random(self.seed)
         self._idle_rng = random.Random(self.seed + 1)
         self.sent = 0
@@ -73,7 +81,7 @@ class UrcSource:
 
     @property
     def active(self):
-        return self.rate > 0
+        return self.rate > 0 or self.idle_rate > 0
 
     def _line(self, place, rng):
         line = rng.choice(ALL_LINES)
@@ -94,7 +102,7 @@ class UrcSource:
 
     def idle(self, seconds):
         """A URC line to send on an idle line after `seconds`, or None."""
-        if self.rate <= 0 or self._idle_rng.random() >= self.rate * seconds:
+        if self.idle_rate <= 0 or self._idle_rng.random() >= self.idle_rate * seconds:
             return None
         return self._line("idle", self._idle_rng)
 
@@ -108,5 +116,5 @@ class UrcSource:
         return self._line("transfer", self._rng)
 
     def describe(self):
-        return {"rate": self.rate, "seed": self.seed, "sent": self.sent,
+        return {"rate": self.rate, "idle": self.idle_rate, "seed": self.seed, "sent": self.sent,
                 "by_place": dict(self.by_place), "by_prefix": dict(self.by_prefix)}
