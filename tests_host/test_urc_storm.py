@@ -1,0 +1,108 @@
+"""Foreign URCs against the library: the simulator sends 3GPP URCs (+CEREG,
++CSCON, RING, +CMTI, +CGEV...: ubxsim --urcs) between the lines of every
+response and at random offsets of every '>' transfer, while the library
+(tests_device/urc_storm.py, on the MicroPython unix port) runs every command
+family, imports and profile reads. No call may fail, every answer must be
+what it is without URCs, and every URC the simulator sent must have reached
+a handler or been counted as dropped by the engine (AtEngine.urc_dropped).
+
+STORM_IMPORTS / STORM_READS set the long run's imports and profile reads
+(default 20 each in `make test`; `make storm` runs 200 of each), STORM_RATE
+its URC rate and STORM_SEED its seed.
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+import pki
+from ubxsim import models
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVICE = ROOT / "tests_device"
+MICROPYTHON = Path(sys.executable).parent / "micropython"
+MICROPYPATH = ":".join(str(p) for p in (ROOT / "lib", ROOT / "boards" / "unix" / "lib", DEVICE))
+FAMILIES = ("basic", "filesystem", "usecmng", "usecprf")
+
+IMPORTS = int(os.environ.get("STORM_IMPORTS", "20"))
+READS = int(os.environ.get("STORM_READS", "20"))
+RATE = float(os.environ.get("STORM_RATE", "0.3"))
+SEED = int(os.environ.get("STORM_SEED", "1"))
+
+
+@pytest.fixture(scope="module")
+def credentials(tmp_path_factory):
+    """What the storm imports, made with the test PKI: every type, every source."""
+    ca = pki.TestPki()
+    out = tmp_path_factory.mktemp("storm")
+    key_pem = ca.client.key_pem()
+    key_der = ca.client.key.private_bytes(serialization.Encoding.DER,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption())
+    items = [("ca.pem", 0, "stormCA", "bytes", ca.root.pem, ca.root.der),
+             ("cc.der", 1, "stormCC", "file", ca.client.der, ca.client.der),
+             ("pk.pem", 2, "stormPK", "bytes", key_pem, key_der),
+             ("sc.pem", 3, "stormSC", "module", ca.server.pem, ca.server.der)]
+    imports = []
+    for fname, kind, name, how, data, der in items:
+        path = out / fname
+        path.write_bytes(data)
+        imports.append({"path": str(path), "kind": kind, "name": name, "from": how,
+                        "md5": hashlib.md5(der).hexdigest()})
+    return imports
+
+
+def storm(sim, imports, **req):
+    """Run the driver against the simulator; its report."""
+    if not MICROPYTHON.exists():
+        pytest.skip("micropython not installed (make setup)")
+    req = dict(req, link=sim.link, imports=imports)
+    proc = subprocess.run([str(MICROPYTHON), "-X", "heapsize=256K", str(DEVICE / "urc_storm.py")],
+                          input=json.dumps(req).encode() + b"\n", capture_output=True,
+                          env=dict(os.environ, MICROPYPATH=MICROPYPATH), cwd=str(ROOT),
+                          timeout=900)
+    out = proc.stdout.decode(errors="replace")
+    lines = [l for l in out.splitlines() if l.startswith("R ")]
+    assert proc.returncode == 0 and len(lines) == 1, out + proc.stderr.decode(errors="replace")
+    return json.loads(lines[0][2:])
+
+
+def check(report, sent, want):
+    """No failure, answers as without URCs, every URC handled or counted."""
+    assert report["failed"] == 0, report["failures"]
+    assert report["counts"] == dict(want, calls=report["counts"]["calls"]), report["counts"]
+    assert report["urc_errors"] == 0 and report["stray"] == 0, report
+    assert report["handled"] + report["dropped"] == sent["sent"], (report, sent)
+    assert report["handled"] > 0 and report["dropped"] > 0, report     # both paths were taken
+    for prefix, count in report["seen"].items():
+        assert count == sent["by_prefix"].get(prefix.rstrip(":"), 0), (prefix, report, sent)
+
+
+@pytest.mark.parametrize("model", sorted(models.MODELS))
+def test_a_urc_between_every_pair_of_lines_of_every_command_family(sim_factory, credentials,
+                                                                    model):
+    """Rate 1: a URC at every line boundary of every response and before
+    every prompt, and one every 64 bytes (on average) of every transfer."""
+    sim = sim_factory(baud=0, families=FAMILIES, model=model, urcs=1.0, urcs_seed=7)
+    report = storm(sim, credentials, rounds=2, import_count=4, reads=2)
+    sent = sim.control("urcs")
+    assert all(sent["by_place"][p] > 0 for p in ("line", "prompt", "transfer")), sent
+    check(report, sent, {"families": 2, "imports": 4, "reads": 2})
+
+
+def test_imports_and_profile_reads_under_urcs(sim_factory, credentials):
+    """The long run (`make storm`: 200 imports and 200 profile reads)."""
+    sim = sim_factory(baud=0, families=FAMILIES, urcs=RATE, urcs_seed=SEED)
+    report = storm(sim, credentials, rounds=1, import_count=IMPORTS, reads=READS)
+    sent = sim.control("urcs")
+    check(report, sent, {"families": 1, "imports": IMPORTS, "reads": READS})
+    print("\nURC storm: %d imports, %d profile reads, %d URCs sent (%s), %d handled, "
+          "%d dropped and counted, 0 failures, %d ms"
+          % (IMPORTS, READS, sent["sent"], sent["by_place"], report["handled"],
+             report["dropped"], report["ms"]))
