@@ -68,8 +68,12 @@ def test_ok_with_information_lines():
         uart, at = _engine(_table({b"AT+USECMNG=3": reply(b'"CA","A","a","2036/07/17"',
                                                            b'"CA","B","b","2030/01/01"', b"OK")}),
                            echo=echo)
-        assert at.command("+USECMNG=3") == ['"CA","A","a","2036/07/17"', '"CA","B","b","2030/01/01"']
+        # the listing's lines have no "+USECMNG:" prefix: the caller names theirs
+        assert at.command("+USECMNG=3", info='"CA"') == ['"CA","A","a","2036/07/17"',
+                                                        '"CA","B","b","2030/01/01"']
         assert bytes(uart.written) == b"AT+USECMNG=3\r"
+        # without it they are not the command's: URCs nobody handles
+        assert at.command("+USECMNG=3") == [] and at.urc_dropped == 2
 
 
 def test_ok_without_lines():
@@ -86,7 +90,13 @@ def test_plain_error():
 def test_cme_numeric_and_verbose():
     cases = [(b"+CME ERROR: 4", 4, None),
              (b"+CME ERROR: 1503", 1503, None),
-             (b"+CME ERROR: operation not supported", None, "operation not supported"),
+             # a verbose text of 3GPP TS 27.007 also carries its number
+             (b"+CME ERROR: operation not supported", 4, "operation not supported"),
+             (b"+CME ERROR: Memory Full", 20, "Memory Full"),
+             # texts of one series only (LENA-R8) keep the text alone
+             (b"+CME ERROR: parameters are invalid", None, "parameters are invalid"),
+             (b"+CME ERROR: USECMNG invalid certificate/key format", None,
+              "USECMNG invalid certificate/key format"),
              (b"+CME ERROR: Invalid parameter", None, "Invalid parameter")]
     for line, code, text in cases:
         for echo in (False, True):
@@ -544,20 +554,20 @@ def test_payload_is_found_only_after_closed_strings_and_the_prefix():
     assert at.command_payload('+URDFILE="x,5,"', "+URDFILE:", sink) == [
         '+URDFILE: "x,5,",5,""']
     assert bytes(sink.data) == b'ab"cd'
-    # another line with the same shape but not the prefix is a plain line
+    # another line with the same shape but not the prefix is a URC, payload
+    # and all (it holds no CR or LF here)
     answer = b'\r\n+OTHER: "n",2,"ab"\r\n' + _urdfile(b"n", b"xy")
     uart, at = _engine(_table({b'AT+URDFILE="n"': answer}))
     sink = _Sink()
-    assert at.command_payload('+URDFILE="n"', "+URDFILE:", sink) == [
-        '+OTHER: "n",2,"ab"', '+URDFILE: "n",2,""']
-    assert bytes(sink.data) == b"xy"
+    assert at.command_payload('+URDFILE="n"', "+URDFILE:", sink) == ['+URDFILE: "n",2,""']
+    assert bytes(sink.data) == b"xy" and at.urc_dropped == 1
 
 
 def test_payload_mode_ends_with_the_command():
     uart, at = _engine(_table({b'AT+URDFILE="f"': _urdfile(b"f", b"abc"),
                                b"AT+R": _urdfile(b"f", b"abc")}))
     at.command_payload('+URDFILE="f"', "+URDFILE:", _Sink())
-    assert at.command("+R") == ['+URDFILE: "f",3,"abc"']
+    assert at.command("+R", info="+URDFILE:") == ['+URDFILE: "f",3,"abc"']
 
 
 def test_stalled_payload_times_out_and_resyncs():
@@ -731,3 +741,93 @@ def test_interrupt_inside_a_transfer_waits_out_the_guard_before_probing():
     assert uart.payloads == []
     assert bytes(uart.written[len(cmd) + 48:]).startswith(b"AT\r")
 
+
+
+# -- the response rule: only lines with the command's prefix answer it --------
+
+# 3GPP URCs a real application has enabled; the engine has no handler for any
+FOREIGN = (b"+CEREG: 5", b'+CEREG: 1,"00C3","01A2D001",7', b"+CSCON: 1", b"+CREG: 0",
+           b"+CGREG: 2", b"+CIEV: 2,3", b"RING", b'+CMTI: "SM",3', b"+CGEV: ME PDN ACT 1")
+
+# one answer per command family: (command, its lines before OK, info prefix)
+FAMILIES = (
+    ("+USECCHIP", [b'+USECCHIP: "12345678"'], None),
+    ('+USECMNG=4,0,"x"', [b'+USECMNG: 4,0,"x","00112233445566778899aabbccddeeff"'], None),
+    ("+USECMNG=3", [b'"CA","x","X Root","2036/07/17"', b'"PK","k"'], ('"',)),
+    ("+USECPRF=2", [b"+USECPRF: 2,0,1", b'+USECPRF: 2,3,"ca"', b"+USECPRF: 2,4,\"h\""], None),
+    ("+USECPRF=2,13,2", [b'+USECPRF: 2,13,2,8,"QUJDREVGR0g="'], None),
+    ("+ULSTFILE", [b'+ULSTFILE: "a.pem","b.der"'], None),
+    ("+USECMNG=?", [b"+USECMNG: (0-4),(0-3)"], None),
+)
+
+
+def test_foreign_urcs_between_every_pair_of_lines_of_every_family():
+    for cmd, body, info in FAMILIES:
+        lines = body + [b"OK"]
+        want = [x.decode() for x in body]
+        for pos in range(len(lines) + 1):
+            for k, urc in enumerate(FOREIGN):
+                wire = lines[:pos] + [urc] + lines[pos:]
+                for piece in (None, 3):
+                    uart, at = _engine(_table({b"AT" + cmd.encode(): reply(*wire)}),
+                                       echo=bool(k & 1), piece=piece)
+                    assert at.command(cmd, info=info) == want, (cmd, pos, urc)
+                    # after OK it is left for poll(), where it is a stray line
+                    assert at.urc_dropped + at.poll() == 1, (cmd, pos, urc)
+
+
+def test_foreign_urc_burst_inside_a_response_and_an_error():
+    wire = reply(b"+CEREG: 5", b"+CSCON: 1", b'+USECCHIP: "12345678"', b"RING",
+                 b"+CSCON: 0", b"OK")
+    uart, at = _engine(_table({b"AT+USECCHIP": wire}), piece=2)
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"'] and at.urc_dropped == 4
+    uart, at = _engine(_table({b"AT+USECCHIP": reply(b"+CEREG: 5", b"+CME ERROR: 4")}))
+    exc = _raises(errors.CmeError, at.command, "+USECCHIP")
+    assert exc.code == 4 and at.urc_dropped == 1
+
+
+def test_registered_handler_gets_foreign_urcs_in_order():
+    wire = reply(b"+CEREG: 5", b'+USECCHIP: "1"', b"+CEREG: 1", b"OK")
+    uart, at = _engine(_table({b"AT+USECCHIP": wire}))
+    seen = []
+    at.on_urc("+CEREG:", seen.append)
+    assert at.command("+USECCHIP") == ['+USECCHIP: "1"']
+    assert seen == ["+CEREG: 5", "+CEREG: 1"] and at.urc_dropped == 0
+
+
+def test_foreign_urcs_during_a_transfer_and_before_the_prompt():
+    data = bytes(range(48))
+    for offset in range(0, len(data) + 1, 5):
+        def responder(line):
+            if line.startswith(b"AT+USECMNG=0,"):
+                return PromptReply(reply(b"+CSCON: 1") + b">", len(data),
+                                   lambda d: reply(b"+CEREG: 5", b'+USECMNG: 0,0,"x","md5"', b"OK"))
+            return None
+        uart, at = _engine(responder, piece=7)
+        uart.inject_at(len('AT+USECMNG=0,0,"x",48\r') + offset, reply(b"RING"))
+        got = at.command_with_data('+USECMNG=0,0,"x",48', len(data), _Source(data))
+        assert got == ['+USECMNG: 0,0,"x","md5"'] and uart.payloads == [data], offset
+        assert at.urc_dropped + at.poll() == 3, offset
+
+
+def test_prompt_forms_of_every_series():
+    # bare '>' after the echoed CR; CRLF then '>' (SARA-R422); "> " (LENA-R8)
+    for prompt in (b">", b"\r\n>", b"> ", b"\r\n> "):
+        for echo in (False, True):
+            for piece in (None, 1):
+                uart, at = _engine(_importer(6, prefix=prompt), echo=echo, piece=piece)
+                got = at.command_with_data('+USECMNG=0,0,"x",6', 6, _Source(b"abcdef"))
+                assert got == ['+USECMNG: 0,0,"x","6"'], (prompt, echo, piece)
+                assert uart.payloads == [b"abcdef"]
+                assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+                assert at.urc_dropped == 0 and at.stray == 0, (prompt, echo, piece)
+
+
+def test_response_prefix_comes_from_the_command_name():
+    from ubxsec.at import _prefixes
+    assert _prefixes("+USECMNG=0,0,\"a=b\",5", None) == ("+USECMNG:",)
+    assert _prefixes("+USECPRF?", None) == ("+USECPRF:",)
+    assert _prefixes("+USECMNG=?", None) == ("+USECMNG:",)
+    assert _prefixes("+USECCHIP", None) == ("+USECCHIP:",)
+    assert _prefixes("E0", None) == () and _prefixes("", None) == ()
+    assert _prefixes("+X", ('"', "CA")) == ('"', "CA") and _prefixes("+X", "+Y:") == ("+Y:",)

