@@ -79,8 +79,11 @@ def _import(m, item):
         got = certs.import_file(item["path"], item["kind"], item["name"])
     else:   # upload to the module's file system, then op 1
         certs.upload(item["path"], "storm.bin")
-        got = certs.import_from_module_file("storm.bin", item["kind"], item["name"],
-                                            expect_md5=item["md5"])
+        try:
+            got = certs.import_from_module_file("storm.bin", item["kind"], item["name"],
+                                                expect_md5=item["md5"])
+        finally:
+            m.at.command('+UDELFILE="storm.bin"')   # AT+UDWNFILE appends to a file
     return _expect(got.lower(), item["md5"], "import %s" % item["name"])
 
 

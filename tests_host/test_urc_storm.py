@@ -7,8 +7,9 @@ what it is without URCs, and every URC the simulator sent must have reached
 a handler or been counted as dropped by the engine (AtEngine.urc_dropped).
 
 STORM_IMPORTS / STORM_READS set the long run's imports and profile reads
-(default 20 each in `make test`; `make storm` runs 200 of each), STORM_RATE
-its URC rate and STORM_SEED its seed.
+(default 200 of each, unpaced, in `make test`; `make storm` runs 1000 of
+each), STORM_RATE its URC rate and STORM_SEED its seed. A shorter run at
+115200 baud has the URCs cross the UART the way a real line paces them.
 """
 
 import hashlib
@@ -30,8 +31,8 @@ MICROPYTHON = Path(sys.executable).parent / "micropython"
 MICROPYPATH = ":".join(str(p) for p in (ROOT / "lib", ROOT / "boards" / "unix" / "lib", DEVICE))
 FAMILIES = ("basic", "filesystem", "usecmng", "usecprf")
 
-IMPORTS = int(os.environ.get("STORM_IMPORTS", "20"))
-READS = int(os.environ.get("STORM_READS", "20"))
+IMPORTS = int(os.environ.get("STORM_IMPORTS", "200"))
+READS = int(os.environ.get("STORM_READS", "200"))
 RATE = float(os.environ.get("STORM_RATE", "0.3"))
 SEED = int(os.environ.get("STORM_SEED", "1"))
 
@@ -96,13 +97,14 @@ def test_a_urc_between_every_pair_of_lines_of_every_command_family(sim_factory, 
     check(report, sent, {"families": 2, "imports": 4, "reads": 2})
 
 
-def test_imports_and_profile_reads_under_urcs(sim_factory, credentials):
-    """The long run (`make storm`: 200 imports and 200 profile reads)."""
-    sim = sim_factory(baud=0, families=FAMILIES, urcs=RATE, urcs_seed=SEED)
-    report = storm(sim, credentials, rounds=1, import_count=IMPORTS, reads=READS)
+@pytest.mark.parametrize("baud, imports, reads", [(0, IMPORTS, READS), (115200, 20, 20)])
+def test_imports_and_profile_reads_under_urcs(sim_factory, credentials, baud, imports, reads):
+    """The long run: 200 imports and 200 profile reads (`make storm`: 1000)."""
+    sim = sim_factory(baud=baud, families=FAMILIES, urcs=RATE, urcs_seed=SEED)
+    report = storm(sim, credentials, rounds=1, import_count=imports, reads=reads)
     sent = sim.control("urcs")
-    check(report, sent, {"families": 1, "imports": IMPORTS, "reads": READS})
-    print("\nURC storm: %d imports, %d profile reads, %d URCs sent (%s), %d handled, "
-          "%d dropped and counted, 0 failures, %d ms"
-          % (IMPORTS, READS, sent["sent"], sent["by_place"], report["handled"],
+    check(report, sent, {"families": 1, "imports": imports, "reads": reads})
+    print("\nURC storm at %d baud: %d imports, %d profile reads, %d URCs sent (%s), "
+          "%d handled, %d dropped and counted, 0 failures, %d ms"
+          % (baud, imports, reads, sent["sent"], sent["by_place"], report["handled"],
              report["dropped"], report["ms"]))
