@@ -53,7 +53,8 @@ def series():
     """The module's AT+CGMM answer (its series), asked once."""
     global _series
     if _series is None:
-        lines = module().at.command("+CGMM")
+        # the answer is bare text: name what it starts with (any other line is a URC)
+        lines = module().at.command("+CGMM", info=("SARA-", "LENA-", "LARA-", "TOBY-", "LISA-"))
         _series = lines[-1] if lines else ""
     return _series
 
