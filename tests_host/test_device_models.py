@@ -72,3 +72,73 @@ def test_on_device_model(model_rig, name):
     result.check()
     if side is not None:
         side.check(result)
+
+
+# -- long names and one-line PEMs through the library, on every model ---------------
+
+def _one_line(pem):
+    return b"".join(pem.split(b"\n"))
+
+
+def _body_one_line(pem):
+    lines = pem.strip().split(b"\n")
+    return lines[0] + b"\n" + b"".join(lines[1:-1]) + b"\n" + lines[-1] + b"\n"
+
+
+def _import_each(sim, imports):
+    """tests_device/import_each.py on the unix port against sim: its report."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    micropython = Path(sys.executable).parent / "micropython"
+    if not micropython.exists():
+        pytest.skip("micropython not installed (make setup)")
+    path = ":".join(str(p) for p in (root / "lib", root / "boards" / "unix" / "lib",
+                                     root / "tests_device"))
+    proc = subprocess.run([str(micropython), str(root / "tests_device" / "import_each.py")],
+                          input=json.dumps({"link": sim.link, "imports": imports}).encode() + b"\n",
+                          capture_output=True, env=dict(os.environ, MICROPYPATH=path),
+                          cwd=str(root), timeout=300)
+    out = proc.stdout.decode(errors="replace")
+    lines = [l for l in out.splitlines() if l.startswith("R ")]
+    assert proc.returncode == 0 and len(lines) == 1, out + proc.stderr.decode(errors="replace")
+    return json.loads(lines[0][2:])
+
+
+@pytest.mark.parametrize("model", sorted(models.MODELS))
+def test_long_names_and_one_line_pems_on_every_model(sim_factory, tmp_path, model):
+    """Names of 34, 36, 43 and 58 characters (seen on real modules) and
+    PEMs with a one-line body import where the series takes them, and fail
+    with the module's own error where it does not."""
+    import hashlib
+    import pki
+    issued = pki.TestPki().client
+    md5 = hashlib.md5(issued.der).hexdigest()
+    table = models.MODELS[model]
+    files = {"lines.pem": issued.pem, "whole.pem": _one_line(issued.pem),
+             "body.pem": _body_one_line(issued.pem)}
+    for fname, data in files.items():
+        (tmp_path / fname).write_bytes(data)
+    cases = []      # (import, expected result)
+    for length in (34, 36, 43, 58, 65, 200):
+        name = ("n%d_" % length + "x" * length)[:length]
+        ok = length <= table.name_max
+        cases.append(({"path": str(tmp_path / "lines.pem"), "kind": 1, "name": name},
+                      None if ok else ("CmeError", 24, "text string too long")))
+    refused = ("CmeError", None, "USECMNG invalid certificate/key format") \
+        if model == "lena-r8" else None
+    cases.append(({"path": str(tmp_path / "body.pem"), "kind": 1, "name": "body"}, refused))
+    if model == "spec":   # the spec model's strict PEM parser
+        refused = ("CmeError", 50, "incorrect parameters")
+    cases.append(({"path": str(tmp_path / "whole.pem"), "kind": 1, "name": "whole"}, refused))
+    sim = sim_factory(baud=0, model=model, families=("basic", "filesystem", "usecmng"))
+    report = _import_each(sim, [c[0] for c in cases])
+    for (item, want), got in zip(cases, report["results"]):
+        what = (model, len(item["name"]), item["path"].rsplit("/", 1)[1])
+        if want is None:
+            assert got == {"md5": md5, "md5_read": md5, "listed": True}, (what, got)
+        else:
+            assert (got["err"], got["code"], got["text"]) == want, (what, got)
+    assert report["dropped"] == 0 and report["stray"] == 0
