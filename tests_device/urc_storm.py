@@ -7,14 +7,16 @@ Takes one JSON object on stdin:
 
     {"link": PTY, "imports": [{"path", "kind", "name", "from": "bytes" | "file"
      | "module", "md5"}...], "rounds": n, "import_count": n, "reads": n,
-     "profile": id}
+     "profile": id, "pause": bool}
 
 and runs, in order: `rounds` passes over every command family (chip ID, the
 +USECMNG op codes 0-4 and its test form, the file system, +USECPRF set and
 read, a refusal); the imports of the list in turn until `import_count`
 are done; `reads` full profile reads (SecurityProfile.
 read_all). Every result is checked against what it must be without URCs.
-Prints one line "R <json>": the counts of what ran, every failure (its call
+With "pause", prints "PAUSE" before its last poll and waits for a line on
+stdin (the host stops the simulator's idle URCs meanwhile). Prints one line
+"R <json>": the counts of what ran, every failure (its call
 and exception), what the URC handlers saw by prefix, and the engine's
 urc_dropped, urc_errors and stray counters.
 
@@ -153,6 +155,10 @@ def main():
             else:
                 run.failures.append("read %d: %r, not %r" % (i, got, want))
     run.check("profile reset", p.reset)
+    if req.get("pause"):
+        # the host stops the idle URCs, then lets the last ones be read
+        print("PAUSE")
+        sys.stdin.readline()
     time.sleep_ms(50)
     run.check("poll", m.poll)
     at = m.at
