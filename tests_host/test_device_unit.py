@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+import toolchain
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEVICE = ROOT / "tests_device"
 LIB = ROOT / "lib"
@@ -23,8 +25,7 @@ UNIT_FILES = sorted(p.stem for p in DEVICE.glob("unit_*.py"))
 
 
 def _require(tool):
-    if not tool.exists():
-        pytest.skip("%s not installed (make setup)" % tool.name)
+    toolchain.require(tool)
 
 
 @pytest.mark.parametrize("name", UNIT_FILES)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import toolchain
+
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE = ROOT / "tests_device"
 MICROPYTHON = Path(sys.executable).parent / "micropython"
@@ -133,8 +135,7 @@ def cases():
 
 
 def run_driver(tmp_path, items):
-    if not MICROPYTHON.exists():
-        pytest.skip("micropython not installed (make setup)")
+    toolchain.require(MICROPYTHON)
     (tmp_path / "driver.py").write_text(DRIVER)
     (tmp_path / "cases.json").write_text(json.dumps([[cid, v] for cid, v, *_ in items]))
     env = dict(os.environ, MICROPYPATH="%s:%s" % (ROOT / "lib", DEVICE))

@@ -20,6 +20,7 @@ import pytest
 
 from https_server import BODY, HttpsServer
 from pki import CLIENT_KEY_PASSWORD, TestPki
+import toolchain
 
 ROOT = Path(__file__).resolve().parent.parent
 # UBX_MICROPYTHON: another Python's run (make test-tls-pythons) borrows the project's
@@ -133,8 +134,7 @@ class TlsRig:
 
 @pytest.fixture
 def tls(sim_factory, pki, tmp_path):
-    if not MICROPYTHON.exists():
-        pytest.skip("micropython not installed (make setup)")
+    toolchain.require(MICROPYTHON)
     rig = TlsRig(sim_factory(), pki, tmp_path)
     yield rig
     rig.stop()
