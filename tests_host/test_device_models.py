@@ -5,8 +5,9 @@ board, the simulator behaving as a real series (ubxsim --model, models.py).
 One simulator and one board per model serve all the files in turn (a soft
 reset between files and a module power cycle, as on a real rig): the files
 leave the module as they found it. The host's part of the files that need one (HOST_SIDES) is the
-same as in test_device_suite.py. Virtual rig only: a real board has the one
-module it is wired to (test_device_suite.py runs on it).
+same as in test_device_suite.py. Always on the virtual rig, PORT or not: a
+real board has the one module it is wired to (test_device_suite.py runs
+there).
 """
 
 import os
@@ -20,10 +21,6 @@ from test_device_suite import DEVICE_TESTS, HOST_SIDES, TESTS_DIR
 from ubxsim import models
 
 MODELS = [name for name in sorted(models.MODELS) if name != models.DEFAULT]
-
-pytestmark = pytest.mark.skipif(bool(os.environ.get("PORT", "").strip()),
-                                reason="module models are for the virtual rig")
-
 
 @pytest.fixture(scope="module")
 def models_flash(tmp_path_factory):
@@ -89,12 +86,11 @@ def _import_each(sim, imports):
     """tests_device/import_each.py on the unix port against sim: its report."""
     import json
     import subprocess
-    import sys
     from pathlib import Path
+    import toolchain
     root = Path(__file__).resolve().parent.parent
-    micropython = Path(sys.executable).parent / "micropython"
-    if not micropython.exists():
-        pytest.skip("micropython not installed (make setup)")
+    micropython = toolchain.MICROPYTHON
+    toolchain.require(micropython)
     path = ":".join(str(p) for p in (root / "lib", root / "boards" / "unix" / "lib",
                                      root / "tests_device"))
     proc = subprocess.run([str(micropython), str(root / "tests_device" / "import_each.py")],

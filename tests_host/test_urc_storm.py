@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,11 +24,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 import pki
+import toolchain
 from ubxsim import models
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE = ROOT / "tests_device"
-MICROPYTHON = Path(sys.executable).parent / "micropython"
+MICROPYTHON = toolchain.MICROPYTHON
 MICROPYPATH = ":".join(str(p) for p in (ROOT / "lib", ROOT / "boards" / "unix" / "lib", DEVICE))
 FAMILIES = ("basic", "filesystem", "usecmng", "usecprf")
 
@@ -66,8 +66,7 @@ def storm(sim, imports, idle=0, **req):
     a second) start once the library talks to the module (echo off: what
     comes before it opened the UART is not its to read) and stop before the
     driver's last poll, so that it can read them all."""
-    if not MICROPYTHON.exists():
-        pytest.skip("micropython not installed (make setup)")
+    toolchain.require(MICROPYTHON)
     req = dict(req, link=sim.link, imports=imports, pause=True)
     proc = subprocess.Popen([str(MICROPYTHON), "-X", "heapsize=256K", str(DEVICE / "urc_storm.py")],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
