@@ -45,8 +45,7 @@ stay numbers in AT+CMEE=2 mode, as captured.
 
 from dataclasses import dataclass, field
 
-from .cme import (CmeError, INCORRECT_PARAMETERS, MEMORY_FULL, NOT_FOUND, NOT_SUPPORTED,
-                  TEXTS)
+from .cme import CmeError, INCORRECT_PARAMETERS, MEMORY_FULL, NOT_SUPPORTED, TEXTS
 
 FS_NOT_READY = 1912  # SARA-R422: the file system was never used
 
@@ -138,10 +137,6 @@ MODELS = {m.name: m for m in (
           texts={INCORRECT_PARAMETERS: "parameters are invalid"}),
 )}
 DEFAULT = "spec"
-
-# the spec model's answers in the situations above, for the record
-SPEC_DEFAULTS = {"md5_missing": NOT_FOUND, "full_store": MEMORY_FULL,
-                 "pem_format": INCORRECT_PARAMETERS}
 
 
 def get(name):

@@ -75,6 +75,7 @@ import tempfile
 from dataclasses import dataclass
 
 from . import roots, x509info
+from .models import model_error
 from .cme import (CmeError, INCORRECT_PARAMETERS, INVALID_CHARS, MEMORY_FAILURE, MEMORY_FULL,
                   NOT_ALLOWED, NOT_FOUND, NOT_SUPPORTED, TEXT_TOO_LONG)
 from .command import SET, TEST, Prompt, quote
@@ -309,7 +310,6 @@ def _import_stream(store, device, args):
     password = _password(kind, args[3] if len(args) > 3 else None)
     fs = getattr(device, "fs", None)
     if model.fs_first_use is not None and fs is not None and not fs.used:
-        from .models import model_error
         raise model_error(model.fs_first_use, "file system never used")
     try:
         store.check_writable(name)
