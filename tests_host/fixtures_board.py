@@ -1,8 +1,9 @@
 """pytest plugin: the virtual board (boards/unix/launch.py) and the full rig.
 
-    vboard_factory(uart=None, heapsize=None, flash=None)
+    vboard_factory(uart=None, heapsize=None, flash=None, mount=None)
                     start the launcher (REPL link and flash in tmp_path unless
-                    flash= names a directory); returns a VBoard with .connect
+                    flash= names a directory; the flash mounted at $VBOARD_MOUNT,
+                    "/" by default, "/flash" as on stm32); returns a VBoard with .connect
                     (the mpremote connect string), .flash, .log(), .stop()
     vboard          vboard_factory() with no UART wired
     rig_factory(baud=115200, heapsize=None, **sim_opts)
@@ -13,6 +14,7 @@
 Every process started here is stopped on teardown (SIGTERM, then SIGKILL).
 """
 
+import os
 import select
 import subprocess
 import sys
@@ -35,7 +37,7 @@ class BoardError(Exception):
 class VBoard:
     """One launcher process: the virtual board."""
 
-    def __init__(self, workdir, uart=None, heapsize=None, flash=None):
+    def __init__(self, workdir, uart=None, heapsize=None, flash=None, mount=None):
         workdir = Path(workdir)
         tag = "%x" % id(self)
         self.connect = str(workdir / ("vboard-%s.tty" % tag))
@@ -46,6 +48,9 @@ class VBoard:
             cmd += ["--uart", str(uart)]
         if heapsize is not None:
             cmd += ["--heapsize", str(heapsize)]
+        mount = mount or os.environ.get("VBOARD_MOUNT")
+        if mount:
+            cmd += ["--mount", mount]
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log, cwd=str(ROOT))
         self._wait_ready()
@@ -99,8 +104,8 @@ class Rig:
 def vboard_factory(tmp_path):
     started = []
 
-    def start(uart=None, heapsize=None, flash=None):
-        board = VBoard(tmp_path, uart=uart, heapsize=heapsize, flash=flash)
+    def start(uart=None, heapsize=None, flash=None, mount=None):
+        board = VBoard(tmp_path, uart=uart, heapsize=heapsize, flash=flash, mount=mount)
         started.append(board)
         return board
     yield start
