@@ -76,6 +76,17 @@ def test_an_empty_file_is_named():
     assert msg(ValueError, m.certs.import_bytes, b"", CA, "E") == "data: empty"
 
 
+def test_each_der_header_fault_has_its_message():
+    m, uart, _ = rig()
+    for data, why in ((b"\x30", "DER: not a SEQUENCE"),
+                      (b"\x30\x80\x00\x00", "DER: bad length field"),            # no length bytes
+                      (b"\x30\x83\x00\x00\x01\x00", "DER: bad length field"),    # 3: no import is that long
+                      (b"\x30\x82\x00", "DER: bad length field"),                 # cut inside the length
+                      (b"\x30\x81\x03\x00", "DER: SEQUENCE length is not 4")):
+        assert msg(ValueError, m.certs.import_bytes, data, CA, "D") == why, data
+    assert uart.written == bytearray()
+
+
 def test_a_password_with_a_plain_pem_key():
     m, uart, _ = rig()
     text = msg(ValueError, m.certs.import_file, data_path("pk_pkcs8.pem"), PK, "K", password="pw9")
@@ -135,6 +146,12 @@ def test_every_refusal_carries_operation_kind_name_and_code():
     assert str(exc) == "MD5 of CA 'Gone': not found (+CME ERROR: 22)", str(exc)
     assert str(raises(CmeError, m.certs.remove, "CA", "Gone")) == \
         "remove CA 'Gone': not found (+CME ERROR: 22)"
+
+
+def test_a_missing_extension_names_its_package():
+    exc = raises(ImportError, ubxsec.errors._extension, "nosuch")
+    assert str(exc).startswith("ubxsec.nosuch: install its package, lib/ubxsec-nosuch.json ("), str(exc)
+    assert "nosuch'" in str(exc), str(exc)   # the import's own reason follows
 
 
 def test_a_refused_profile_setting_is_named_without_its_value():

@@ -1,6 +1,7 @@
 """`mpremote mip install` of the packages on the virtual board, from a local
 HTTP server serving this checkout (as github:<org>/<repo> would serve it):
-the core alone, then an extension, then a board, each followed by a working
+the core alone (whose methods backed by an extension then name the package
+to install), then extensions, then a board, each followed by a working
 import. Also on the board whose flash is mounted at /flash alone (stm32):
 mip picks the lib directory from the board's sys.path."""
 
@@ -21,6 +22,20 @@ try:
 except ImportError:
     print('http absent')
 print('core', ubxsec.__version__, ubxsec.__file__)
+"""
+
+# methods of core classes whose code is in an extension: without it, an
+# ImportError naming the package; with it, the method works (checks only:
+# no module is wired to this board)
+EXTENSION_CHECK = """
+from ubxsec.certs import Certs
+from ubxsec.profiles import SecurityProfile
+for f in (lambda: Certs(None).der_md5(bytes([0x30, 0])),
+          lambda: SecurityProfile(None, 0).session_status(3)):
+    try:
+        print(f())
+    except (ImportError, ValueError) as exc:
+        print(type(exc).__name__, exc)
 """
 
 HTTP_CHECK = """
@@ -68,6 +83,17 @@ def test_mip_installs_core_then_extension_then_board(vboard_factory, checkout_ur
     assert "ubxsec/http.py" not in out
     got = _lines(target.exec(CORE_CHECK))
     assert got == ["http absent", "core 0.1.0 %s/ubxsec/__init__.py" % lib], got
+    got = _lines(target.exec(EXTENSION_CHECK))
+    assert got == ["ImportError ubxsec.modfile: install its package, lib/ubxsec-modfile.json "
+                   "(no module named 'ubxsec.modfile')",
+                   "ImportError ubxsec.session: install its package, lib/ubxsec-session.json "
+                   "(no module named 'ubxsec.session')"], got
+    for name in ("modfile", "session"):
+        out = target.mpremote("mip", "install", checkout_url + "lib/ubxsec-%s.json" % name)
+        assert "Installing: %s/ubxsec/%s.py" % (lib, name) in out, out
+    got = _lines(target.exec(EXTENSION_CHECK))
+    assert got == ["a46c3b54f2c9871cd81daf7a932499c0",   # MD5 of the DER 30 00
+                   "ValueError session 3: allowed (0, 1, 2)"], got
 
     out = target.mpremote("mip", "install", checkout_url + "lib/ubxsec-http.json")
     assert _lines(out).count("Installing: %s/ubxsec/http.py" % lib) == 1, out

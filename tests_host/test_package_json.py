@@ -115,7 +115,7 @@ from ubxsec import at, ring, certs, profiles, chip, pem, errors, params
 from ubxsec.pem import PemDecoder
 d = PemDecoder()
 print('core', ubxsec.__version__, d is not None)
-for ext in ('http', 'session', 'trace', 'md5'):
+for ext in ('http', 'session', 'trace', 'modfile', 'md5'):
     try:
         __import__('ubxsec.' + ext)
         print('has', ext)
@@ -126,12 +126,13 @@ for ext in ('http', 'session', 'trace', 'md5'):
 
 def test_core_imports_and_works_without_the_extensions(tmp_path):
     out = _micropython(_install(tmp_path, ["package.json"]), CORE_USE)
-    assert out.split("\n")[:5] == ["core %s True" % package_json.version(),
-                                   "no http", "no session", "no trace", "no md5"], out
+    assert out.split("\n")[:6] == ["core %s True" % package_json.version(),
+                                   "no http", "no session", "no trace", "no modfile", "no md5"], out
 
 
 def test_core_and_extensions_together_are_the_whole_library(tmp_path):
     rels = ["package.json"] + ["lib/ubxsec-%s.json" % n for n in package_json.EXTENSIONS]
     out = _micropython(_install(tmp_path, rels), CORE_USE)
-    assert out.split("\n")[:5] == ["core %s True" % package_json.version(),
-                                   "has http", "has session", "has trace", "has md5"], out
+    assert out.split("\n")[:6] == ["core %s True" % package_json.version(),
+                                   "has http", "has session", "has trace", "has modfile",
+                                   "has md5"], out

@@ -24,7 +24,7 @@ MUTANTS = [
        '                if line == "OK":\n',
        "test_resync_drains_the_probes_own_ok_after_a_late_answer"),
     at("at-line-no-timeout-restart", "a received line restarts the response timeout",
-       "                self._deadline = time.ticks_add(time.ticks_ms(), self._tmo)\n"
+       "                self._deadline = ticks_add(ticks_ms(), self._tmo)\n"
        "            if line[:2]",
        "                pass\n            if line[:2]",
        "test_each_line_received_restarts_the_response_timeout"),
@@ -48,7 +48,7 @@ MUTANTS = [
        "                off += w\n", "                pass\n",
        "test_short_writes_in_command_and_transfer"),
     at("at-payload-no-timeout-restart", "payload bytes restart the response timeout",
-       "            deadline = time.ticks_add(time.ticks_ms(), self._tmo)\n"
+       "            deadline = ticks_add(ticks_ms(), self._tmo)\n"
        "        self._deadline = deadline",
        "        self._deadline = deadline",
        "test_payload_bytes_restart_the_response_timeout"),
@@ -79,7 +79,7 @@ MUTANTS = [
        "                pass",
        "test_ring_overflow_while_idle_is_reported_before_sending"),
     at("at-overflow-unreported", "lost bytes raise RingOverflow",
-       '            raise errors.RingOverflow("%d received bytes lost (ring full)" % n)',
+       '            raise RingOverflow("%d received bytes lost (ring full)" % n)',
        "            pass",
        "test_ring_overflow_during_command", "test_ring_overflow_reported_by_poll"),
     at("at-handler-error-raises", "a URC handler that raises is counted, not raised",
@@ -114,8 +114,8 @@ MUTANTS = [
        "            if False:\n                return -1",
        "test_a_payload_is_looked_for_only_in_the_prefixs_line"),
     at("at-ok-instead-of-prompt", "OK where the prompt is owed is a protocol error",
-       "        if mode == _PROMPT_WAIT:\n            raise errors.ProtocolError",
-       "        if False:\n            raise errors.ProtocolError",
+       "        if mode == _PROMPT_WAIT:\n            raise ProtocolError",
+       "        if False:\n            raise ProtocolError",
        "test_ok_instead_of_prompt_is_protocol_error"),
     at("at-view-past-owed", "the source never gets a view past the bytes owed",
        "            want = remaining if remaining < csize else csize",

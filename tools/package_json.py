@@ -39,6 +39,7 @@ EXTENSIONS = {
     "http": ("http",),          # HTTPS requests through the module (AT+UHTTP...)
     "session": ("session",),    # TLS session keeping across power cycles
     "trace": ("trace",),        # AT traffic trace with redaction
+    "modfile": ("modfile",),    # imports from the module's file system (+UDWNFILE, op 1)
     "md5": ("md5",),            # MD5 for firmware whose hashlib has none (stm32 without SSL)
 }
 

@@ -58,10 +58,10 @@ Wire rules it follows:
   timeout, secrecy, deadline) lives in attributes.
 """
 
-import time
 from micropython import const
+from time import sleep_ms, ticks_add, ticks_diff, ticks_ms
 
-from . import errors
+from .errors import AtError, AtTimeout, CmeError, ProtocolError, RingOverflow, TransferError
 
 _LINE_MAX = const(512)
 _RX = const(64)
@@ -256,7 +256,7 @@ class AtEngine:
                 self._stream(size, source, info)
             self._collect(info, _RESPONSE)
         except BaseException as exc:
-            if streamed and isinstance(exc, errors.AtError):
+            if streamed and isinstance(exc, AtError):
                 # refused after data went out: the module may have ended its
                 # data phase early and read the rest as command lines
                 self._final_seen = False
@@ -322,11 +322,11 @@ class AtEngine:
 
     def _stalled(self):
         if self._wait is None:
-            self._wait = time.ticks_add(time.ticks_ms(), self._tmo)
+            self._wait = ticks_add(ticks_ms(), self._tmo)
         self.ring.fill()  # keep RX moving while TX is held back
-        if time.ticks_diff(self._wait, time.ticks_ms()) <= 0:
-            raise errors.AtTimeout("UART write stalled for %d ms" % self._tmo)
-        time.sleep_ms(1)
+        if ticks_diff(self._wait, ticks_ms()) <= 0:
+            raise AtTimeout("UART write stalled for %d ms" % self._tmo)
+        sleep_ms(1)
 
     # -- receiving -----------------------------------------------------------
 
@@ -341,7 +341,7 @@ class AtEngine:
             self._rx_n = 0
             self._rx_i = 0
             self._len = 0
-            raise errors.RingOverflow("%d received bytes lost (ring full)" % n)
+            raise RingOverflow("%d received bytes lost (ring full)" % n)
         self._rx_n = n
         self._rx_i = 0
         return n
@@ -354,9 +354,9 @@ class AtEngine:
             i = self._rx_i
             if i >= self._rx_n:
                 if not self._refill():
-                    if deadline is None or time.ticks_diff(deadline, time.ticks_ms()) <= 0:
+                    if deadline is None or ticks_diff(deadline, ticks_ms()) <= 0:
                         return None
-                    time.sleep_ms(1)
+                    sleep_ms(1)
                     continue
                 i = 0
             c = self._rx[i]
@@ -413,9 +413,9 @@ class AtEngine:
             i = self._rx_i
             if i >= self._rx_n:
                 if not self._refill():
-                    if deadline is None or time.ticks_diff(deadline, time.ticks_ms()) <= 0:
-                        raise errors.AtTimeout("payload stopped with %d bytes owed" % size)
-                    time.sleep_ms(1)
+                    if deadline is None or ticks_diff(deadline, ticks_ms()) <= 0:
+                        raise AtTimeout("payload stopped with %d bytes owed" % size)
+                    sleep_ms(1)
                     continue
                 i = 0
             k = self._rx_n - i
@@ -424,7 +424,7 @@ class AtEngine:
             self._sink(self._rx_mv[i:i + k])
             self._rx_i = i + k
             size -= k
-            deadline = time.ticks_add(time.ticks_ms(), self._tmo)
+            deadline = ticks_add(ticks_ms(), self._tmo)
         self._deadline = deadline  # progress: the response wait starts again
         return deadline
 
@@ -491,11 +491,11 @@ class AtEngine:
         if line == "OK":
             return True
         if line == "ERROR":
-            raise errors.AtError("ERROR")
+            raise AtError("ERROR")
         rest = line[11:].strip()
         if rest.isdigit():
-            raise errors.CmeError(int(rest), None)
-        raise errors.CmeError(None, rest)
+            raise CmeError(int(rest), None)
+        raise CmeError(None, rest)
 
     def _collect(self, info, mode):
         """Collect information lines into info (echo skipped, URCs
@@ -503,7 +503,7 @@ class AtEngine:
         '>' prompt (_PROMPT_WAIT), or nothing more received right now
         (_DURING: streaming goes on). Raises for an error result, a timeout,
         or a final result where the prompt or more data is owed."""
-        self._deadline = None if mode == _DURING else time.ticks_add(time.ticks_ms(), self._tmo)
+        self._deadline = None if mode == _DURING else ticks_add(ticks_ms(), self._tmo)
         while True:
             line = self._next(self._deadline, mode == _PROMPT_WAIT)
             if line is _PROMPT:
@@ -513,7 +513,7 @@ class AtEngine:
                     return info
                 raise self._timeout(mode)
             if mode != _DURING:  # a line is progress: timeout_ms starts again
-                self._deadline = time.ticks_add(time.ticks_ms(), self._tmo)
+                self._deadline = ticks_add(ticks_ms(), self._tmo)
             if line[:2].upper() == "AT":
                 continue  # echo
             if self.trace:
@@ -534,7 +534,7 @@ class AtEngine:
         return False
 
     def _timeout(self, mode):
-        return errors.AtTimeout("no %s for %s within %d ms" % (
+        return AtTimeout("no %s for %s within %d ms" % (
             "'>' prompt" if mode else "final result", _name(self._cmd), self._tmo))
 
     def _trace_rx(self, line):
@@ -544,13 +544,13 @@ class AtEngine:
         """Raises if the OK just received comes too early or ends a response
         that was unusable."""
         if mode == _PROMPT_WAIT:
-            raise errors.ProtocolError("%s: OK without a '>' prompt" % _name(self._cmd))
+            raise ProtocolError("%s: OK without a '>' prompt" % _name(self._cmd))
         if mode == _DURING:
-            raise errors.ProtocolError("OK before the data phase ended")
+            raise ProtocolError("OK before the data phase ended")
         bad = self._bad
         if bad:
             self._bad = None
-            raise errors.ProtocolError("%s: %s" % (_name(self._cmd), bad))
+            raise ProtocolError("%s: %s" % (_name(self._cmd), bad))
 
     # -- '>' data phase ------------------------------------------------------
 
@@ -568,7 +568,7 @@ class AtEngine:
                 vlen = want
             n = source(view)
             if not n:
-                raise errors.TransferError("source ran dry after %d of %d bytes"
+                raise TransferError("source ran dry after %d of %d bytes"
                                            % (size - remaining, size))
             if n < 0 or n > vlen:
                 raise ValueError("source returned %r for a %d-byte view" % (n, vlen))
@@ -588,10 +588,10 @@ class AtEngine:
         self._active = True
         try:
             if not self._synced and not self._resync(self.guard_ms if self._guard_owed else 0):
-                raise errors.AtTimeout("module not answering AT")
+                raise AtTimeout("module not answering AT")
             try:
                 self._drain_idle()
-            except (errors.RingOverflow, errors.ProtocolError) as exc:
+            except (RingOverflow, ProtocolError) as exc:
                 raise type(exc)("%s while idle; command not sent" % exc.args[0])
             if self._need_startup:
                 for cmd in self._startup:
@@ -607,7 +607,7 @@ class AtEngine:
     def _drain_idle(self):
         try:
             return self._strays()
-        except errors.RingOverflow:
+        except RingOverflow:
             self._flush()
             raise
 
@@ -620,7 +620,7 @@ class AtEngine:
                 self.trace.event("stray line dropped")
         if self._bad:
             bad, self._bad = self._bad, None
-            raise errors.ProtocolError(bad)
+            raise ProtocolError(bad)
         return handled
 
     def _recover(self, exc):
@@ -649,7 +649,7 @@ class AtEngine:
     def _next_quiet(self, deadline):
         try:
             return self._next(deadline)
-        except errors.RingOverflow:
+        except RingOverflow:
             self._flush()
             return ""
 
@@ -663,7 +663,7 @@ class AtEngine:
         if wait_ms:
             # A data phase still owed bytes: the module ends it by its guard
             # timer. Send nothing (never pad), just wait for its result.
-            deadline = time.ticks_add(time.ticks_ms(), wait_ms)
+            deadline = ticks_add(ticks_ms(), wait_ms)
             while True:
                 line = self._next_quiet(deadline)
                 if line is None or _is_final(line):
@@ -672,9 +672,9 @@ class AtEngine:
             self._flush()
             try:
                 self._write_all(b"AT\r", 0, 3)
-            except errors.AtTimeout:
+            except AtTimeout:
                 continue
-            deadline = time.ticks_add(time.ticks_ms(), self.probe_ms)
+            deadline = ticks_add(ticks_ms(), self.probe_ms)
             while True:
                 line = self._next_quiet(deadline)
                 if line is None:
@@ -691,10 +691,10 @@ class AtEngine:
     def _quiet(self):
         """Drop lines until none arrives for quiet_ms (late answers to the
         command that timed out, or to an earlier probe)."""
-        deadline = time.ticks_add(time.ticks_ms(), self.quiet_ms)
-        limit = time.ticks_add(deadline, self.probe_ms)  # a stream of noise ends it too
+        deadline = ticks_add(ticks_ms(), self.quiet_ms)
+        limit = ticks_add(deadline, self.probe_ms)  # a stream of noise ends it too
         while self._next_quiet(deadline) is not None:
-            if time.ticks_diff(limit, time.ticks_ms()) <= 0:
+            if ticks_diff(limit, ticks_ms()) <= 0:
                 break
-            deadline = time.ticks_add(time.ticks_ms(), self.quiet_ms)
+            deadline = ticks_add(ticks_ms(), self.quiet_ms)
         self._bad = None

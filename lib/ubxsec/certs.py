@@ -4,6 +4,7 @@
     certs.import_file("/ca.pem", CA, "ThawteCA")   -> "8ccadc0b..." (verified)
     certs.import_bytes(der, PK, "MyKey", password="...")
     certs.upload("/ca.pem", "ca.pem"); certs.import_from_module_file("ca.pem", CA, "ThawteCA")
+        (these two: package ubxsec-modfile, lib/ubxsec-modfile.json)
     certs.list() -> [Entry(kind="CA", name=..., common_name=..., expiry=...)]
     certs.md5(CA, "ThawteCA"); certs.remove(CA, "ThawteCA")
 
@@ -45,9 +46,10 @@ from collections import namedtuple
 from io import BytesIO
 from micropython import const
 
-from .errors import AtError, AtTimeout, CmeError, ProtocolError, UbxError, VerifyError, _refused
+from .errors import (AtError, AtTimeout, CmeError, ProtocolError, UbxError, VerifyError,
+                     _extension, _refused)
 from .params import fields, quoted
-from .pem import PemDecoder, new_md5
+from .pem import PemDecoder, _claimed, new_md5
 
 CA = const(0)
 CC = const(1)
@@ -60,7 +62,6 @@ Entry = namedtuple("Entry", ("kind", "name", "common_name", "expiry"))
 _NAME_MAX = const(200)  # no series takes more; each module refuses what it does not take
 _SIZE_MAX = const(8192)
 _PASSWORD_MAX = const(128)
-_FILENAME_MAX = const(63)
 _PEEK = const(96)  # enough for a BEGIN line, or a DER header
 
 _CERT_LABELS = ("CERTIFICATE",)
@@ -83,18 +84,11 @@ def kind_code(kind):
 
 def der_total(buf, n):
     """Bytes a DER SEQUENCE whose first n (>= 4 or all) bytes are buf claims."""
-    if n < 2 or buf[0] != 0x30:
-        raise ValueError("DER: not a SEQUENCE")
-    b = buf[1]
-    if b < 0x80:
-        return 2 + b
-    count = b & 0x7F
-    if count == 0 or count > 2 or n < 2 + count:
-        raise ValueError("DER: bad length field")
-    length = 0
-    for j in range(count):
-        length = (length << 8) | buf[2 + j]
-    return 2 + count + length
+    total = _claimed(buf, n)
+    # pem's check takes 3 length bytes; an import's size needs at most 2
+    if total < 0 or buf[1] == 0x83:
+        raise ValueError("DER: not a SEQUENCE" if n < 2 or buf[0] != 0x30 else "DER: bad length field")
+    return total
 
 
 class _Source:
@@ -191,72 +185,32 @@ class Certs:
     def import_from_module_file(self, filename, kind, name, password=None, expect_md5=None):
         """Import a file already on the module's file system (op code 1).
         Returns the module's MD5; with expect_md5 (e.g. from der_md5()) a
-        different one raises VerifyError."""
-        code = kind_code(kind)
-        cmd = "+USECMNG=1,%d,%s,%s%s" % (code, quoted(name, _NAME_MAX, "name", 1),
-                                         quoted(filename, _FILENAME_MAX, "filename", 1),
-                                         _password_param(code, password))
-        if expect_md5 is not None:
-            expect_md5 = _md5_text(expect_md5, ValueError)
-        got = _md5_answer(self._cmd("import %s %r from module file %r" % (KINDS[code], name, filename),
-                                    cmd, code == PK, _redact(password)), 1, code, name)
-        _verify(got, expect_md5 or got, name)
-        return got
+        different one raises VerifyError. Package ubxsec-modfile."""
+        return _extension("modfile").import_from_module_file(self, filename, kind, name,
+                                                             password, expect_md5)
 
     def der_md5(self, src, kind=CA):
         """MD5 (hex) of the DER the module would store for a local file path
-        or DER/PEM bytes, checked as an import of `kind` would be."""
-        code = kind_code(kind)
-        if not isinstance(src, str):
-            return _hex(self._inspect(src, code, None)[2])
-        f, total = _open(src)
-        with f:
-            try:
-                left, source = self._file_source(f, total, code, None)
-            except ValueError as exc:
-                raise ValueError("%s: %s" % (src, exc))
-            view = memoryview(self._peek)
-            while left:
-                n = source.fill(view if left >= _PEEK else view[:left])
-                if not n:
-                    raise OSError("file shrank")
-                left -= n
-            return _hex(source.digest())
+        or DER/PEM bytes, checked as an import of `kind` would be (for
+        import_from_module_file()'s expect_md5). Package ubxsec-modfile."""
+        return _extension("modfile").der_md5(self, src, kind)
 
-    # -- module file system --------------------------------------------------
+    # -- module file system (package ubxsec-modfile) -------------------------
 
     def upload(self, src, module_filename):
         """Write a local file (path) or bytes to the module's file system with
         AT+UDWNFILE, byte for byte (for import_from_module_file()); returns
         the size."""
-        cmd = "+UDWNFILE=%s," % quoted(module_filename, _FILENAME_MAX, "filename", 1)
-        what = "upload to module file %r" % module_filename
-        if not isinstance(src, str):
-            size = _check_size(_buffer_len(src))
-            source = _source(src, 0)
-        else:
-            f, size = _open(src)
-            source = _Source(f)
-        try:
-            _check_size(size)
-            self.at.command_with_data(cmd + str(size), size, source.fill, self._data_ms(size))
-        except AtError as exc:
-            raise _refused(exc, what)
-        finally:
-            if source.reader is not None:
-                source.reader.close()
-        return size
+        return _extension("modfile").upload(self, src, module_filename)
 
     # -- management ----------------------------------------------------------
 
     def remove(self, kind, name):
-        self._cmd("remove %s %r" % (KINDS[kind_code(kind)], name), "+USECMNG=2," + self._lookup(kind, name))
+        self._item(2, "remove", kind, name)
 
     def md5(self, kind, name):
         """The module's MD5 (32 lowercase hex digits) of a stored item."""
-        lines = self._cmd("MD5 of %s %r" % (KINDS[kind_code(kind)], name),
-                          "+USECMNG=4," + self._lookup(kind, name))
-        return _md5_answer(lines, 4, kind_code(kind), name)
+        return _md5_answer(self._item(4, "MD5 of", kind, name), 4, kind_code(kind), name)
 
     def list(self, kind=None):
         """[Entry], user entries and pre-installed roots, in the module's order.
@@ -290,9 +244,11 @@ class Certs:
         time of the data at the UART's baud rate (10 bits a byte), +25%."""
         return self.at.timeout_ms + size * 12500 // self.baud
 
-    @staticmethod
-    def _lookup(kind, name):
-        return "%d,%s" % (kind_code(kind), quoted(name, _NAME_MAX, "name", 1))
+    def _item(self, op, what, kind, name):
+        """Op code op (2 remove, 4 MD5) on a stored item; its answer lines."""
+        code = kind_code(kind)
+        return self._cmd("%s %s %r" % (what, KINDS[code], name),
+                         "+USECMNG=%d,%d,%s" % (op, code, quoted(name, _NAME_MAX, "name", 1)))
 
     @staticmethod
     def _import_cmd(kind, name, password):
@@ -362,21 +318,20 @@ class Certs:
     def _transfer(self, cmd, size, source, code, password):
         at = self.at
         cmd = cmd[0] + str(size) + cmd[1]
-        try:
-            return at.command_with_data(cmd, size, source.fill, self._data_ms(size),
-                                        secret=code == PK, redact=_redact(password))
-        except CmeError as exc:
-            # SARA-R422 refuses the first import on a file system never used
-            # (+CME ERROR: 1912, before the prompt); listing the files once
-            # wakes it. Nothing was sent, so the same source can be retried.
-            if exc.code != _FS_UNUSED or source.used or self._fs_woken:
-                raise
-        self._fs_woken = True
-        if at.trace:
-            at.trace.event("CME 1912 before the prompt: AT+ULSTFILE, then the import again")
-        at.command("+ULSTFILE")
-        return at.command_with_data(cmd, size, source.fill, self._data_ms(size),
-                                    secret=code == PK, redact=_redact(password))
+        while True:
+            try:
+                return at.command_with_data(cmd, size, source.fill, self._data_ms(size),
+                                            secret=code == PK, redact=_redact(password))
+            except CmeError as exc:
+                # SARA-R422 refuses the first import on a file system never used
+                # (+CME ERROR: 1912, before the prompt); listing the files once
+                # wakes it. Nothing was sent, so the same source can be retried.
+                if exc.code != _FS_UNUSED or source.used or self._fs_woken:
+                    raise
+            self._fs_woken = True
+            if at.trace:
+                at.trace.event("CME 1912 before the prompt: AT+ULSTFILE, then the import again")
+            at.command("+ULSTFILE")
 
     def _send_import(self, cmd, size, source, code, name, password, path=None):
         what = "import %s %r" % (KINDS[code], name) + (" from " + path if path else "")

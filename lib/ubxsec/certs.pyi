@@ -48,7 +48,8 @@ class Certs:
                                 password: str | None = None,
                                 expect_md5: str | None = None) -> str:
         """Import a file already on the module's file system (op code 1);
-        returns the module's MD5 (checked against expect_md5 if given)."""
+        returns the module's MD5 (checked against expect_md5 if given).
+        Package ubxsec-modfile, as der_md5() and upload()."""
     def der_md5(self, src: str | _Data, kind: int | str = 0) -> str:
         """MD5 of the DER the module would store for a local file path or
         DER/PEM bytes, checked as an import of `kind` would be."""

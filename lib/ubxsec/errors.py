@@ -62,6 +62,17 @@ def _refused(exc, what, hint=None):
     return AtError(what + ": ERROR" + ("; " + hint if hint else ""))
 
 
+def _extension(name):
+    """ubxsec.<name>, the module of an extension package, imported on first
+    use; ImportError naming the package to install if it is missing (or
+    cannot be imported: one older than the core)."""
+    try:
+        return __import__("ubxsec." + name, None, None, (name,))
+    except ImportError as exc:  # its text tells a missing module from a stale one
+        raise ImportError("ubxsec.%s: install its package, lib/ubxsec-%s.json (%s)"
+                          % (name, name, exc))
+
+
 class AtTimeout(UbxError):
     """No final result code arrived in time; the engine resynchronises next."""
 

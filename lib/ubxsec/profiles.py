@@ -23,9 +23,8 @@ with secret=True, so a trace shows none of them.
 """
 
 from io import BytesIO
-from micropython import const
 
-from .errors import AtError, ProtocolError, _refused
+from .errors import AtError, ProtocolError, _extension, _refused
 from .params import check_int, fields, quoted
 
 # the three forms of the cipher suite setting, as ciphers() reports them
@@ -34,13 +33,6 @@ IANA = "iana"       # ("iana", 0xC02B): exactly one suite
 LIST = "list"       # ("list", [0xC02A, 0xC02C]): a list of suites
 
 _HEX = "0123456789ABCDEFabcdef"
-_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
-
-# (D)TLS session resumption (op code 13): session type i has data tag
-# DATA_TAGS[i]
-SESSION_TYPES = (0, 1, 3, 10, 11, 13)
-DATA_TAGS = (2, 3, 5, 12, 13, 15)
-_DATA_MAX = const(8192)
 
 
 def payload(line, prefix):
@@ -68,29 +60,6 @@ def _fits(f, *lims):
         if not (isinstance(v, str) and len(v) <= -n if n < 0 else isinstance(v, int) and v < n):
             return False
     return True
-
-
-def _b64(v, n=_DATA_MAX, lo=1, err=ValueError):
-    """v if a str of lo..n base64 chars, else err."""
-    if isinstance(v, str) and lo <= len(v) <= n and _only(v, _B64):
-        return v
-    raise err("session data: not base64")
-
-
-def session_value(tag, f):
-    """The value of session tag `tag` from its fields (a read answer or a
-    URC): an int for status (0) and type (1), (session_id, master_secret)
-    for tag 2, else the base64 data, whose size field must match.
-    ProtocolError if malformed."""
-    n = len(f)
-    v = f[0] if n else None
-    if n == 1 and (tag == 0 and v in (0, 1, 2) or tag == 1 and v in SESSION_TYPES):
-        return v
-    if n == 2 and tag == 2:
-        return (_b64(v, 44, 0, ProtocolError), _b64(f[1], 64, 0, ProtocolError))
-    if n == 2 and tag in DATA_TAGS and f[1] == len(_b64(v, _DATA_MAX, 0, ProtocolError)):
-        return v
-    raise ProtocolError("bad session value")
 
 
 # The IANA cipher suite codes of the spec's Table 26 (op code 2), kept as the
@@ -214,8 +183,11 @@ class SecurityProfile:
 
     def _get(self, op, tag=None, secret=False):
         """The fields after <id>,<op>[,<tag>] of the single answer line."""
-        head = [self.id, op] if tag is None else [self.id, op, tag]
-        cmd = "+USECPRF=" + ",".join([str(x) for x in head])
+        head = [self.id, op]
+        cmd = "+USECPRF=%d,%d" % (self.id, op)
+        if tag is not None:
+            head.append(tag)
+            cmd += ",%d" % tag
         lines = self._command(cmd, secret)
         k = len(head)
         if len(lines) == 1:
@@ -239,10 +211,12 @@ class SecurityProfile:
             return f[0] == 1 if n == 2 else f[0]
         raise ProtocolError("bad " + what)
 
-    def _edit(self, codes, n):
-        # form 100: add (n=0) or remove (n=1) each suite (wire form) of codes
+    def _edit(self, codes, n, skip=()):
+        # form 100: add (n=0) or remove (n=1) each suite (wire form) of
+        # codes that skip does not hold
         for w in codes:
-            self._set(2, "100,%s,%d" % (w, n))
+            if w not in skip:
+                self._set(2, "100,%s,%d" % (w, n))
 
     # -- op codes taking one int or one str: _simple() with their limits --
     def validation_level(self, value=None):
@@ -320,9 +294,9 @@ class SecurityProfile:
         starts a new list on the first addition)."""
         want = _codes(codes)
         kind, have = (LEGACY, 0) if self._fresh else self.ciphers()
-        have = [_wire(c) for c in have] if kind == LIST else ()
-        self._edit([w for w in want if w not in have], 0)
-        self._edit([w for w in have if w not in want], 1)
+        have = list(map(_wire, have)) if kind == LIST else ()
+        self._edit(want, 0, have)
+        self._edit(have, 1, want)
 
     def ciphers(self):
         """The cipher setting: ("legacy", n), ("iana", code) or
@@ -367,39 +341,22 @@ class SecurityProfile:
             return tuple(f)
         raise ProtocolError("bad pinning")
 
+    # -- op code 13, session resumption: package ubxsec-session -------
     def session_status(self, status=None):
         """Session resumption: 0 disabled, 1 enabled, 2 data configured."""
-        return self._session(0, status, (0, 1, 2))
+        return _extension("session").session_status(self, status)
 
     def session_type(self, kind=None):
         """0 session ID, 1 ticket, 3 PSK ticket, 10/11/13 the same with
         local encryption."""
-        return self._session(1, kind, SESSION_TYPES)
-
-    def _session(self, tag, value, ok):
-        if value is None:
-            return session_value(tag, self._get(13, tag))
-        self._set(13, "%d,%d" % (tag, check_int(value, ok, "session")))
+        return _extension("session").session_type(self, kind)
 
     def session_data(self, tag, *values):
         """Session data of data tag 2, 3, 5, 12, 13 or 15. Tag 2 takes and
         returns session_id_b64, master_secret_b64; the others one base64
         string, its size sent alongside (tags 5, 15: after a '>' prompt).
         An empty string clears tags 3, 12 and 13."""
-        check_int(tag, DATA_TAGS, "session tag")
-        if not values:
-            return session_value(tag, self._get(13, tag, True))
-        if len(values) != (2 if tag == 2 else 1):
-            raise ValueError("tag 2: 2 values, else 1")
-        data = values[0]
-        if tag == 2:
-            data = '"%s","%s"' % (_b64(data, 44), _b64(values[1], 64))
-        elif tag in (5, 15):   # the data follows a '>' prompt
-            return self._send("+USECPRF=%d,13,%d,%d" % (self.id, tag, len(_b64(data))),
-                              True, data)
-        else:
-            data = '"%s",%d' % (_b64(data, _DATA_MAX, 0), len(data))
-        self._set(13, "%d,%s" % (tag, data), True)
+        return _extension("session").session_data(self, tag, *values)
 
     # -- whole configurations -----------------------------------------
     def apply(self, config, reset=False):

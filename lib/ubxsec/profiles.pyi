@@ -11,8 +11,6 @@ from typing import Any, Final, Literal, overload
 LEGACY: Final = "legacy"
 IANA: Final = "iana"
 LIST: Final = "list"
-SESSION_TYPES: tuple[int, ...]
-DATA_TAGS: tuple[int, ...]
 
 _Codes = int | list[int] | tuple[int, ...]
 _Ciphers = tuple[Literal["legacy"], int] | tuple[Literal["iana"], int] | tuple[Literal["list"], list[int]]
@@ -111,7 +109,8 @@ class SecurityProfile:
     def session_status(self, status: None = None) -> int: ...
     @overload
     def session_status(self, status: int) -> None:
-        """Session resumption: 0 disabled, 1 enabled, 2 data configured."""
+        """Session resumption: 0 disabled, 1 enabled, 2 data configured.
+        Op code 13 (these three methods): package ubxsec-session."""
     @overload
     def session_type(self, kind: None = None) -> int: ...
     @overload

@@ -36,16 +36,82 @@ from micropython import const
 
 from .errors import AtTimeout, ProtocolError
 from .params import check_int
-from .profiles import DATA_TAGS, SESSION_TYPES, SecurityProfile, payload, session_value
+from .profiles import SecurityProfile, _only, payload
 
 PREFIX = "+UUSECPRF:"
+# (D)TLS session resumption (op code 13): session type i has data tag
+# DATA_TAGS[i]
+SESSION_TYPES = (0, 1, 3, 10, 11, 13)
+DATA_TAGS = (2, 3, 5, 12, 13, 15)
+_DATA_MAX = const(8192)
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _DRAIN_MS = const(2000)   # longest wait for a silent line before a flash write
 # session IDs (data tags 2, 12): sent in URCs only, not kept by the module
 
 
+def _b64(v, n=_DATA_MAX, lo=1, err=ValueError):
+    """v if a str of lo..n base64 chars, else err."""
+    if isinstance(v, str) and lo <= len(v) <= n and _only(v, _B64):
+        return v
+    raise err("session data: not base64")
+
+
+def session_value(tag, f):
+    """The value of session tag `tag` from its fields (a read answer or a
+    URC): an int for status (0) and type (1), (session_id, master_secret)
+    for tag 2, else the base64 data, whose size field must match.
+    ProtocolError if malformed."""
+    n = len(f)
+    v = f[0] if n else None
+    if n == 1 and (tag == 0 and v in (0, 1, 2) or tag == 1 and v in SESSION_TYPES):
+        return v
+    if n == 2 and tag == 2:
+        return (_b64(v, 44, 0, ProtocolError), _b64(f[1], 64, 0, ProtocolError))
+    if n == 2 and tag in DATA_TAGS and f[1] == len(_b64(v, _DATA_MAX, 0, ProtocolError)):
+        return v
+    raise ProtocolError("bad session value")
+
+
+# SecurityProfile's op code 13 methods call these with the profile as `prof`
+
+
+def session_status(prof, status=None):
+    """SecurityProfile.session_status()."""
+    return _session(prof, 0, status, (0, 1, 2))
+
+
+def session_type(prof, kind=None):
+    """SecurityProfile.session_type()."""
+    return _session(prof, 1, kind, SESSION_TYPES)
+
+
+def _session(prof, tag, value, ok):
+    if value is None:
+        return session_value(tag, prof._get(13, tag))
+    prof._set(13, "%d,%d" % (tag, check_int(value, ok, "session")))
+
+
+def session_data(prof, tag, *values):
+    """SecurityProfile.session_data()."""
+    check_int(tag, DATA_TAGS, "session tag")
+    if not values:
+        return session_value(tag, prof._get(13, tag, True))
+    if len(values) != (2 if tag == 2 else 1):
+        raise ValueError("tag 2: 2 values, else 1")
+    data = values[0]
+    if tag == 2:
+        data = '"%s","%s"' % (_b64(data, 44), _b64(values[1], 64))
+    elif tag in (5, 15):   # the data follows a '>' prompt
+        return prof._send("+USECPRF=%d,13,%d,%d" % (prof.id, tag, len(_b64(data))),
+                          True, data)
+    else:
+        data = '"%s",%d' % (_b64(data, _DATA_MAX, 0), len(data))
+    prof._set(13, "%d,%s" % (tag, data), True)
+
+
 def parse_urc(line):
     """'+UUSECPRF: <id>,13,<tag>,<v1>[,<v2>]' -> (profile_id, tag, value):
-    value as SecurityProfile.session_value gives it. ProtocolError if it is
+    value as session_value() gives it. ProtocolError if it is
     not a well-formed session URC."""
     f = payload(line, PREFIX)
     if len(f) < 4 or f[1] != 13 or f[0] not in (0, 1, 2, 3, 4):
