@@ -5,7 +5,8 @@
 # `make test`, `make demo` and `make bench` install it first.
 WASM_DIR   := build/wasm32
 WASM_STAMP := $(WASM_DIR)/.installed
-VBOARD     ?= unix64
+# VBOARD=unix64|wasm32 picks the virtual board of demo/board/bench runs, and
+# restricts `make test`'s device tests to it (unset: both boards)
 export VBOARD
 
 .PHONY: wasm32

@@ -1,6 +1,12 @@
-"""pytest plugin: the virtual board (boards/unix/launch.py) and the full rig.
+"""pytest plugin: the virtual boards and the full rig.
 
-    vboard_factory(uart=None, heapsize=None, flash=None)
+Two virtual boards share one interface (a launcher that links a pty REPL and
+prints `vboard ready LINK`): VIRTUAL_BOARDS maps their names to launchers.
+    unix64  boards/unix/launch.py   MicroPython's unix port (64-bit)
+    wasm32  boards/wasm32/launch.py MicroPython's WebAssembly port under node (32-bit)
+A VBoard without board= is $VBOARD's (default unix64).
+
+    vboard_factory(uart=None, heapsize=None, flash=None, board=None)
                     start the launcher (REPL link and flash in tmp_path unless
                     flash= names a directory); returns a VBoard with .connect
                     (the mpremote connect string), .flash, .log(), .stop()
@@ -13,6 +19,7 @@
 Every process started here is stopped on teardown (SIGTERM, then SIGKILL).
 """
 
+import os
 import select
 import subprocess
 import sys
@@ -23,6 +30,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHER = ROOT / "boards" / "unix" / "launch.py"
+VIRTUAL_BOARDS = {
+    "unix64": LAUNCHER,
+    "wasm32": ROOT / "boards" / "wasm32" / "launch.py",
+}
+WASM_RUNTIME = (ROOT / "build" / "wasm32" / "node_modules" / "@micropython"
+                / "micropython-webassembly-pyscript" / "micropython.mjs")
 _VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 PYTHON = str(_VENV_PYTHON) if _VENV_PYTHON.exists() else sys.executable
 READY_TIMEOUT = 30.0
@@ -32,16 +45,39 @@ class BoardError(Exception):
     pass
 
 
-class VBoard:
-    """One launcher process: the virtual board."""
+def boards_under_test():
+    """The virtual boards the device tests run on: $VBOARD alone when set, else all."""
+    chosen = os.environ.get("VBOARD", "").strip()
+    return [board_name(chosen)] if chosen else sorted(VIRTUAL_BOARDS)
 
-    def __init__(self, workdir, uart=None, heapsize=None, flash=None):
+
+def board_name(board=None):
+    """board, or $VBOARD, or unix64; BoardError if it is not a virtual board."""
+    name = board or os.environ.get("VBOARD") or "unix64"
+    if name not in VIRTUAL_BOARDS:
+        raise BoardError("no virtual board %r (known: %s)" % (name, ", ".join(VIRTUAL_BOARDS)))
+    return name
+
+
+def board_missing(board):
+    """Why `board` cannot start here (what to install), or None."""
+    if board == "wasm32" and not WASM_RUNTIME.exists():
+        return "the WebAssembly port is not installed: run `make wasm32`"
+    return None
+
+
+class VBoard:
+    """One launcher process: a virtual board (unix64 or wasm32)."""
+
+    def __init__(self, workdir, uart=None, heapsize=None, flash=None, board=None):
+        self.board = board_name(board)
+        launcher = VIRTUAL_BOARDS[self.board]
         workdir = Path(workdir)
         tag = "%x" % id(self)
         self.connect = str(workdir / ("vboard-%s.tty" % tag))
         self.flash = str(flash) if flash is not None else str(workdir / ("flash-%s" % tag))
         self.log_path = workdir / ("vboard-%s.log" % tag)
-        cmd = [PYTHON, str(LAUNCHER), "--link", self.connect, "--flash", self.flash]
+        cmd = [PYTHON, str(launcher), "--link", self.connect, "--flash", self.flash]
         if uart is not None:
             cmd += ["--uart", str(uart)]
         if heapsize is not None:
@@ -99,8 +135,8 @@ class Rig:
 def vboard_factory(tmp_path):
     started = []
 
-    def start(uart=None, heapsize=None, flash=None):
-        board = VBoard(tmp_path, uart=uart, heapsize=heapsize, flash=flash)
+    def start(uart=None, heapsize=None, flash=None, board=None):
+        board = VBoard(tmp_path, uart=uart, heapsize=heapsize, flash=flash, board=board)
         started.append(board)
         return board
     yield start
