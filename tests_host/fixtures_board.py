@@ -11,7 +11,7 @@ A VBoard without board= is $VBOARD's (default unix64).
                     flash= names a directory); returns a VBoard with .connect
                     (the mpremote connect string), .flash, .log(), .stop()
     vboard          vboard_factory() with no UART wired
-    rig_factory(baud=115200, heapsize=None, **sim_opts)
+    rig_factory(baud=115200, heapsize=None, board=None, **sim_opts)
                     the simulator (sim_factory from fixtures_sim) and a virtual
                     board wired to it; returns a Rig with .connect, .sim, .board
     rig             rig_factory() with the defaults
@@ -156,9 +156,9 @@ def rig_factory(request, vboard_factory):
     except pytest.FixtureLookupError:
         pytest.skip("the simulator fixture sim_factory (fixtures_sim) is not available")
 
-    def start(baud=115200, heapsize=None, **sim_opts):
+    def start(baud=115200, heapsize=None, board=None, **sim_opts):
         sim = sim_factory(baud=baud, **sim_opts)
-        board = vboard_factory(uart=sim.link, heapsize=heapsize)
+        board = vboard_factory(uart=sim.link, heapsize=heapsize, board=board)
         return Rig(sim, board)
     return start
 
