@@ -16,7 +16,11 @@ RUN = ROOT / "bench" / "run.py"
 
 HEAP_KEYS = {"import_peak_1k", "import_peak_8k", "min_heap_demo_flow", "ram_after_import"}
 IMPORT_KEYS = {"size", "format", "baud", "seconds", "wire_seconds", "ratio"}
-BUDGETS = ("zero allocation", "does not grow", "32 KB heap", "wire time", ".mpy")
+BUDGETS = ("zero allocation", "does not grow", "0 B per KB on both boards", "48 KB heap",
+           "working heap", "wire time", ".mpy")
+BOARD_KEYS = {"import_peak_1k", "import_peak_8k", "ram_after_import", "ram_after_import_all",
+              "flow_working_heap", "min_heap_demo_flow", "alloc_bytes_per_kb_der",
+              "alloc_bytes_per_kb_pem"}
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +63,19 @@ def test_every_key_is_measured_for_the_library(results):
 def test_naive_figures_sit_beside_ours(results):
     res, _ = results
     _check_figures(res["naive"])
+
+
+def test_every_board_has_its_figures(results):
+    res, _ = results
+    assert set(res["boards"]) == {"unix64", "wasm32"}
+    for board, fig in res["boards"].items():
+        assert BOARD_KEYS <= set(fig), board
+        for key in ("import_peak_1k", "ram_after_import", "ram_after_import_all",
+                    "min_heap_demo_flow", "flow_working_heap"):
+            assert isinstance(fig[key], int) and fig[key] > 0, (board, key)
+        assert fig["md5"]["fallback_bytes_per_s"] > 0
+    assert res["boards"]["wasm32"]["md5"]["hashlib_bytes_per_s"] is None   # the port has none
+    assert res["boards"]["unix64"]["md5"]["hashlib_bytes_per_s"] > 0
 
 
 def test_a_verdict_for_every_budget(results):

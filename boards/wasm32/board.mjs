@@ -18,7 +18,10 @@
 // the launcher): a read returns what is waiting, never blocks the VM.
 //
 // --exec CODE: boot, run CODE, print its output and exit (status 1 if it
-// raised): the unit tests run this way, without a REPL.
+// raised): the unit tests run this way, without a REPL. Several --exec run
+// one after the other, each a top-level call: this port collects garbage only
+// between top-level calls (gc.collect() inside one only asks for it; the
+// heap grows instead), as it cannot scan the WebAssembly stack for roots.
 //
 // Messages for the launcher go to stderr, one line each, prefixed "wasm32: ".
 
@@ -48,7 +51,7 @@ function parseArgs(argv) {
     else if (key === "--heapsize") opts.heapsize = parseInt(value, 10);
     else if (key === "--pystack") opts.pystack = parseInt(value, 10);
     else if (key === "--uart-fd") opts.uartFd = parseInt(value, 10);
-    else if (key === "--exec") opts.exec = value;
+    else if (key === "--exec") (opts.exec = opts.exec || []).push(value);
     else fail("unknown option " + key);
   }
   if (!opts.runtime || !opts.flash) fail("--runtime and --flash are required");
@@ -322,11 +325,14 @@ async function main() {
   await board.boot(false);
   if (opts.exec !== undefined) {
     let status = 0;
-    try {
-      board.mp.runPython(opts.exec);
-    } catch (e) {
-      status = 1;
-      board.out.bytes(Buffer.from(String(e.message || e)));
+    for (const code of opts.exec) {
+      try {
+        board.mp.runPython(code);
+      } catch (e) {
+        status = 1;
+        board.out.bytes(Buffer.from(String(e.message || e)));
+        break;
+      }
     }
     board.out.flush();
     process.exit(status);
