@@ -27,7 +27,12 @@ Test knobs:
   that call), so a response spans many reads. None: all at once.
 - inject(data): bytes (a URC) the module sends now; inject_at(count, data):
   sends them once `count` bytes in total have been written (so a URC can land
-  at any byte offset of a '>' transfer).
+  at any byte offset of a '>' transfer); later(ms, data): sends them ms from
+  now (a responder may call it: a response whose lines come apart in time).
+  The module's own output is one stream: an answer it sends while a later()
+  piece is still to come follows that piece.
+- stall_ms=n: flow control holds every write for n ms after the last byte
+  accepted (write() returns 0 meanwhile); with writes=(1,) each byte waits.
 - IRQ: the handler fires after each arrival (not while it already runs). A
   handler registered with hard=True runs with the heap locked, as a hard
   IRQ does: an allocation raises MemoryError there, which is recorded in
@@ -36,7 +41,9 @@ Test knobs:
   module (as under flow control) unless lossy=True: then it is dropped and
   counted in driver_lost, as a UART without flow control does.
 - .written (every byte written), .commands (command lines), .payloads (data
-  of each '>' phase), .irq_fired, .irq_errors, .driver_lost.
+  of each '>' phase), .aborted (data of each '>' phase the guard timer
+  ended), .write_log ((ticks_ms, offset in .written, count) per write that
+  took bytes), .irq_fired, .irq_errors, .driver_lost.
 """
 
 import time
@@ -74,7 +81,7 @@ class PromptReply:
 class FakeUart:
     def __init__(self, responder=None, *, echo=False, writes=None, piece=None,
                  triggers=("IRQ_RXIDLE",), guard_ms=None, rx_cap=1024, lossy=False,
-                 timeout=0):
+                 timeout=0, stall_ms=None):
         self.responder = responder
         self.echo = echo
         self.writes = writes
@@ -83,11 +90,14 @@ class FakeUart:
         self.guard_ms = guard_ms
         self.timeout = timeout
         self.lossy = lossy
+        self.stall_ms = stall_ms
         for i, name in enumerate(triggers):
             setattr(self, name, 1 << (4 + i))
         self.written = bytearray()
         self.commands = []
         self.payloads = []
+        self.aborted = []
+        self.write_log = []
         self.irq_fired = 0
         self.irq_errors = []
         self.driver_lost = 0
@@ -103,6 +113,8 @@ class FakeUart:
         self._data = bytearray()
         self._last_rx = time.ticks_ms()
         self._injections = []            # [(written count, bytes)]
+        self._timed = []                 # [(ticks_ms due, bytes)], in order
+        self._accepted_at = time.ticks_ms()
 
     # -- machine.UART subset -------------------------------------------------
 
@@ -115,6 +127,7 @@ class FakeUart:
         if self._in_irq:
             return self._rx_tail - self._rx_head
         self._check_guard()
+        self._check_timed()
         n = self._rx_tail - self._rx_head
         if not n and self._pending:
             self._deliver()
@@ -163,11 +176,17 @@ class FakeUart:
             off, n = args[0], args[1]
         if off + n > len(buf):
             n = len(buf) - off
+        if self.stall_ms is not None and \
+                time.ticks_diff(time.ticks_ms(), self._accepted_at) < self.stall_ms:
+            return 0
         limit = self._next_limit()
         if limit is None:
             return None
         if limit < n:
             n = limit
+        if n > 0:
+            self._accepted_at = time.ticks_ms()
+            self.write_log.append((self._accepted_at, len(self.written), n))
         for i in range(off, off + n):
             self._module_gets(buf[i])
         self._deliver()
@@ -185,6 +204,21 @@ class FakeUart:
 
     def inject_at(self, count, data):
         self._injections.append((count, data))
+
+    def later(self, ms, data):
+        due = time.ticks_add(time.ticks_ms(), ms)
+        timed = self._timed
+        i = len(timed)
+        while i and time.ticks_diff(timed[i - 1][0], due) > 0:
+            i -= 1
+        timed.insert(i, (due, data))
+
+    def written_at(self, offset):
+        """ticks_ms of the write that took byte `offset` of .written, or None."""
+        for at, start, n in self.write_log:
+            if start <= offset < start + n:
+                return at
+        return None
 
     def in_data_phase(self):
         return self._prompt is not None
@@ -255,7 +289,11 @@ class FakeUart:
             self._send(out)
 
     def _send(self, data):
-        if data:
+        if not data:
+            return
+        if self._timed:  # one output stream: it waits behind what is still to come
+            self._timed.append((self._timed[-1][0], data))
+        else:
             self._pending += data
 
     def _check_guard(self):
@@ -264,13 +302,20 @@ class FakeUart:
         if time.ticks_diff(time.ticks_ms(), self._last_rx) >= self.guard_ms:
             prompt = self._prompt
             self._prompt = None
+            self.aborted.append(bytes(self._data))
             self._data = bytearray()
             self._send(prompt.on_abort)
+
+    def _check_timed(self):
+        timed = self._timed
+        while timed and time.ticks_diff(time.ticks_ms(), timed[0][0]) >= 0:
+            self._pending += timed.pop(0)[1]
 
     def _wait(self, ms):
         deadline = time.ticks_add(time.ticks_ms(), ms)
         while time.ticks_diff(deadline, time.ticks_ms()) > 0:
             self._check_guard()
+            self._check_timed()
             if self._pending or self._rx_tail != self._rx_head:
                 break
             time.sleep_ms(1)

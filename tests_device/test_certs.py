@@ -38,9 +38,14 @@ def test_import_thawte_by_byte_stream_then_list_and_md5():
         assert c.md5(CA, "rigThawte") == THAWTE_MD5
         assert THAWTE in c.list()
         assert THAWTE in c.list(CA)
-        assert all(e.kind == "PK" for e in c.list(PK))
+        # a key beside it: the PK filter keeps the key and leaves the CA out
+        c.import_bytes(data_file("pk_ec.der"), PK, "rigKeyL")
+        keys = c.list(PK)
+        assert Entry("PK", "rigKeyL", None, None) in keys, keys
+        assert THAWTE not in keys and all(e.kind == "PK" for e in keys), keys
     finally:
         discard(CA, "rigThawte")
+        discard(PK, "rigKeyL")
 
 
 def test_import_pem_and_der_files_from_flash():

@@ -6,8 +6,10 @@ one: every 50 ms it tells the simulator that a handshake on profile 4 ended
 with the session ticket TICKET. The module stores it and sends
 `+UUSECPRF: 4,13,0,2` when session resumption is enabled on profile 4, and
 does nothing while it is disabled. Tests run in name order (runner.py): the
-ticket captured by test_1 is restored by the later ones. Profiles 2 and 4
-are reset at the end.
+ticket captured by test_1 is restored by the later ones; the last one resets
+profiles 2 and 4 and checks that the URCs stop. It prints
+`HOST session-urcs <n>`: the status URCs for profile 4 that reached the
+handler, which the host compares with those the simulator sent.
 """
 
 import json
@@ -28,6 +30,18 @@ WAIT_MS = 10000
 
 m = rig.module()
 keeper = SessionKeeper(m.at)   # one per engine: it owns "+UUSECPRF:"
+STATUS_URC = "+UUSECPRF: %d,13,0,2" % PROFILE
+status_urcs = [0]
+
+
+def _count_then_keep(line):
+    # counts what reached the engine's handler, then the keeper does its job
+    if line == STATUS_URC:
+        status_urcs[0] += 1
+    keeper._on_urc(line)
+
+
+m.at.on_urc("+UUSECPRF:", _count_then_keep)
 
 
 def wait_for_status(profile_id, status):
@@ -94,9 +108,22 @@ def test_4_the_trace_never_shows_the_ticket():
         assert TICKET_B64[:16] not in line, line
 
 
-def test_9_cleanup():
-    m.profile(PROFILE).reset()
-    keeper.forget(PROFILE)
-    os.remove(PATH)
-    assert m.profile(PROFILE).session_status() == 0
-    assert keeper.malformed == 0
+def test_9_a_reset_profile_stops_the_urcs():
+    try:
+        m.profile(2).reset()
+        m.profile(PROFILE).reset()
+        assert m.profile(PROFILE).session_status() == 0
+        assert m.profile(PROFILE).session_data(3) == ""
+        # the host still reports a handshake every 50 ms: with resumption
+        # disabled the module stores nothing and sends nothing
+        keeper.forget(PROFILE)
+        deadline = time.ticks_add(time.ticks_ms(), 500)
+        while time.ticks_diff(deadline, time.ticks_ms()) > 0:
+            m.poll()
+            time.sleep_ms(10)
+        assert keeper.status(PROFILE) is None, keeper.status(PROFILE)
+        assert m.profile(PROFILE).session_data(3) == ""
+        assert keeper.malformed == 0
+    finally:
+        os.remove(PATH)
+        print("HOST session-urcs %d" % status_urcs[0])

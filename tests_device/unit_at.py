@@ -69,8 +69,12 @@ def test_ok_with_information_lines():
         uart, at = _engine(_table({b"AT+USECMNG=3": reply(b'"CA","A","a","2036/07/17"',
                                                            b'"CA","B","b","2030/01/01"', b"OK")}),
                            echo=echo)
-        assert at.command("+USECMNG=3") == ['"CA","A","a","2036/07/17"', '"CA","B","b","2030/01/01"']
+        # the listing's lines have no "+USECMNG:" prefix: the caller names theirs
+        assert at.command("+USECMNG=3", info='"CA"') == ['"CA","A","a","2036/07/17"',
+                                                        '"CA","B","b","2030/01/01"']
         assert bytes(uart.written) == b"AT+USECMNG=3\r"
+        # without it they are not the command's: URCs nobody handles
+        assert at.command("+USECMNG=3") == [] and at.urc_dropped == 2
 
 
 def test_ok_without_lines():
@@ -87,7 +91,13 @@ def test_plain_error():
 def test_cme_numeric_and_verbose():
     cases = [(b"+CME ERROR: 4", 4, None),
              (b"+CME ERROR: 1503", 1503, None),
-             (b"+CME ERROR: operation not supported", None, "operation not supported"),
+             # a verbose text of 3GPP TS 27.007 also carries its number
+             (b"+CME ERROR: operation not supported", 4, "operation not supported"),
+             (b"+CME ERROR: Memory Full", 20, "Memory Full"),
+             # texts of one series only (LENA-R8) keep the text alone
+             (b"+CME ERROR: parameters are invalid", None, "parameters are invalid"),
+             (b"+CME ERROR: USECMNG invalid certificate/key format", None,
+              "USECMNG invalid certificate/key format"),
              (b"+CME ERROR: Invalid parameter", None, "Invalid parameter")]
     for line, code, text in cases:
         for echo in (False, True):
@@ -533,20 +543,20 @@ def test_payload_is_found_only_after_closed_strings_and_the_prefix():
     assert at.command_payload('+URDFILE="x,5,"', "+URDFILE:", sink) == [
         '+URDFILE: "x,5,",5,""']
     assert bytes(sink.data) == b'ab"cd'
-    # another line with the same shape but not the prefix is a plain line
+    # another line with the same shape but not the prefix is a URC, payload
+    # and all (it holds no CR or LF here)
     answer = b'\r\n+OTHER: "n",2,"ab"\r\n' + _urdfile(b"n", b"xy")
     uart, at = _engine(_table({b'AT+URDFILE="n"': answer}))
     sink = _Sink()
-    assert at.command_payload('+URDFILE="n"', "+URDFILE:", sink) == [
-        '+OTHER: "n",2,"ab"', '+URDFILE: "n",2,""']
-    assert bytes(sink.data) == b"xy"
+    assert at.command_payload('+URDFILE="n"', "+URDFILE:", sink) == ['+URDFILE: "n",2,""']
+    assert bytes(sink.data) == b"xy" and at.urc_dropped == 1
 
 
 def test_payload_mode_ends_with_the_command():
     uart, at = _engine(_table({b'AT+URDFILE="f"': _urdfile(b"f", b"abc"),
                                b"AT+R": _urdfile(b"f", b"abc")}))
     at.command_payload('+URDFILE="f"', "+URDFILE:", _Sink())
-    assert at.command("+R") == ['+URDFILE: "f",3,"abc"']
+    assert at.command("+R", info="+URDFILE:") == ['+URDFILE: "f",3,"abc"']
 
 
 def test_stalled_payload_times_out_and_resyncs():
@@ -720,3 +730,257 @@ def test_interrupt_inside_a_transfer_waits_out_the_guard_before_probing():
     assert uart.payloads == []
     assert bytes(uart.written[len(cmd) + 48:]).startswith(b"AT\r")
 
+
+# -- the wire rules of at.py's docstring, one test each ----------------------------
+# Each fails against the change to at.py that breaks its rule (tools/mutants.py
+# lists those changes and runs them). Times come from the fake module's clock.
+
+import time
+
+
+def _later_table(schedule):
+    """A responder that answers each command with (ms, bytes) pieces sent
+    that long after the command; the FakeUart is bound once it exists."""
+    box = []
+
+    def responder(line):
+        for ms, data in schedule.get(line, ()):
+            box[0].later(ms, data)
+        return None
+    return responder, box.append
+
+
+def test_lines_end_at_cr_or_lf_alone():
+    for eol in (b"\r", b"\n", b"\r\n", b"\n\r", b"\r\r\n\n"):
+        answer = eol + b"+X: 1" + eol + eol + b"+X: 2" + eol + b"OK" + eol
+        uart, at = _engine(_table({b"AT+X": answer}))
+        assert at.command("+X") == ["+X: 1", "+X: 2"], eol
+        assert at.resyncs == 0
+
+
+def test_each_line_received_restarts_the_response_timeout():
+    # five lines 60 ms apart: every wait is shorter than timeout_ms, the whole is not
+    lines = [(60 * (i + 1), reply(b"+X: %d" % i)) for i in range(4)] + [(300, OK)]
+    responder, bind = _later_table({b"AT+X": lines})
+    uart, at = _engine(responder, timeout_ms=100)
+    bind(uart)
+    assert at.command("+X") == ["+X: 0", "+X: 1", "+X: 2", "+X: 3"]
+    assert at.resyncs == 0
+    # and a wait without progress longer than timeout_ms still times out
+    responder, bind = _later_table({b"AT+X": [(60, reply(b"+X: 0")), (220, OK)]})
+    uart, at = _engine(responder, timeout_ms=100)
+    bind(uart)
+    _raises(errors.AtTimeout, at.command, "+X")
+
+
+def test_payload_bytes_restart_the_response_timeout():
+    head = b'\r\n+URDFILE: "p",9,"'
+    pieces = [(0, head), (60, b"abc"), (120, b"def"), (180, b"ghi"), (240, b'"\r\n' + OK)]
+    responder, bind = _later_table({b'AT+URDFILE="p"': pieces})
+    uart, at = _engine(responder, timeout_ms=100)
+    bind(uart)
+    sink = _Sink()
+    assert at.command_payload('+URDFILE="p"', "+URDFILE:", sink) == ['+URDFILE: "p",9,""']
+    assert bytes(sink.data) == b"abcdefghi" and at.resyncs == 0
+
+
+def test_a_write_stall_restarts_its_timeout_on_progress():
+    # flow control holds each byte 40 ms: no stall reaches timeout_ms, the
+    # whole command takes far longer
+    cmd = b"AT+USECCHIP\r"
+    uart, at = _engine(_table({b"AT+USECCHIP": CHIP}), timeout_ms=100, stall_ms=40, writes=(1,))
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+    assert bytes(uart.written) == cmd and len(uart.write_log) == len(cmd)
+
+
+def test_resync_sends_nothing_until_the_guard_timer_ended_the_data_phase():
+    data = bytes(range(50))
+    cmd = b'AT+USECMNG=0,0,"x",50\r'
+    for stop in (20, 0):  # the source ran dry partway, or at once after the prompt
+        uart, at = _engine(_importer(50), guard_ms=3000, chunk=16)
+        uart.guard_ms = 100  # the module's guard timer, short for the test
+        _raises(errors.TransferError, at.command_with_data, '+USECMNG=0,0,"x",50', 50,
+                _Source(data, stop_at=stop))
+        # the data phase ended with exactly the bytes the source gave: no
+        # probe byte became data
+        assert uart.aborted == [data[:stop]], (stop, uart.aborted)
+        last_sent = uart.written_at(len(cmd) + stop - 1)
+        first_probe = uart.written_at(len(cmd) + stop)
+        assert bytes(uart.written[len(cmd) + stop:]).startswith(b"AT\r")
+        assert time.ticks_diff(first_probe, last_sent) >= uart.guard_ms, stop
+        assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+
+
+def test_resync_drains_the_probes_own_ok_after_a_late_answer():
+    # AT+SLOW times out; its late answer arrives with the resync probe, and
+    # the probe's own OK 80 ms later: that OK must not answer AT+USECCHIP
+    late = [False]
+    box = []
+
+    def responder(line):
+        if line == b"AT+SLOW":
+            late[0] = True
+            return None
+        if line == b"AT" and late[0]:
+            late[0] = False
+            box[0].inject(reply(b"+SLOW: late", b"OK"))
+            box[0].later(80, OK)  # what the module sends next waits behind it
+            return b""
+        return CHIP if line == b"AT+USECCHIP" else None
+
+    uart = FakeUart(responder)
+    box.append(uart)
+    ring = Ring(1024, uart)
+    uart.irq(handler=ring.irq_handler, trigger=uart.IRQ_RXIDLE, hard=True)
+    at = AtEngine(uart, ring, timeout_ms=300, probe_ms=150, quiet_ms=200)
+    _raises(errors.AtTimeout, at.command, "+SLOW")
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+    assert uart.commands == [b"AT+SLOW", b"AT", b"AT+USECCHIP"]
+
+
+def test_resync_probes_again_when_a_probe_goes_unanswered():
+    probes = [0]
+
+    def responder(line):
+        if line == b"AT":
+            probes[0] += 1
+            return b"" if probes[0] == 1 else OK  # the first probe is lost
+        return CHIP if line == b"AT+USECCHIP" else None
+
+    uart, at = _engine(responder)
+    _raises(errors.AtTimeout, at.command, "+SLOW")
+    assert at.resyncs == 1 and probes[0] == 2   # one resync, two probes
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+    assert at.resyncs == 1
+
+
+def test_urcs_reach_their_handlers_at_once_in_arrival_order():
+    log = []
+    answer = reply(b"+UUA: 1", b"+UUB: 1", b"+X: 1", b"+UUA: 2", b"+UUC: 1", b"+UUB: 2", b"OK")
+    uart, at = _engine(_table({b"AT+X": answer}), piece=3)
+    at.on_urc("+UUA:", log.append)
+    at.on_urc("+UUB:", log.append)
+    uart.inject(reply(b"+UUB: 0"))
+    assert at.command("+X") == ["+X: 1"]
+    assert log == ["+UUB: 0", "+UUA: 1", "+UUB: 1", "+UUA: 2", "+UUB: 2"], log
+    assert at.urc_dropped == 1 and at.urc_errors == 0
+
+
+def test_urc_handlers_run_on_the_callers_thread_not_in_the_irq():
+    where = []
+    uart, at = _engine(_table({b"AT+X": reply(URC1, b"OK")}), piece=2)
+    at.on_urc("+UUSECPRF:", lambda line: where.append(uart._in_irq))
+    uart.inject(reply(URC2))
+    at.poll()
+    at.command("+X")
+    assert where == [False, False] and uart.irq_fired > 0 and uart.irq_errors == []
+
+
+def test_a_payload_is_looked_for_only_in_the_prefixs_line():
+    # a line of the same shape whose prefix differs in one letter keeps its bytes
+    answer = b'\r\n+URDFILX: "n",2,"ab"\r\n' + _urdfile(b"n", b"xy")
+    uart, at = _engine(_table({b'AT+URDFILE="n"': answer}))
+    sink = _Sink()
+    lines = at.command_payload('+URDFILE="n"', "+URDFILE:", sink)
+    assert '+URDFILE: "n",2,""' in lines, lines
+    assert bytes(sink.data) == b"xy", bytes(sink.data)
+
+
+# -- the response rule: only lines with the command's prefix answer it --------
+
+# 3GPP URCs a real application has enabled; the engine has no handler for any
+FOREIGN = (b"+CEREG: 5", b'+CEREG: 1,"00C3","01A2D001",7', b"+CSCON: 1", b"+CREG: 0",
+           b"+CGREG: 2", b"+CIEV: 2,3", b"RING", b'+CMTI: "SM",3', b"+CGEV: ME PDN ACT 1")
+
+# one answer per command family: (command, its lines before OK, info prefix)
+FAMILIES = (
+    ("+USECCHIP", [b'+USECCHIP: "12345678"'], None),
+    ('+USECMNG=4,0,"x"', [b'+USECMNG: 4,0,"x","00112233445566778899aabbccddeeff"'], None),
+    ("+USECMNG=3", [b'"CA","x","X Root","2036/07/17"', b'"PK","k"'], ('"',)),
+    ("+USECPRF=2", [b"+USECPRF: 2,0,1", b'+USECPRF: 2,3,"ca"', b"+USECPRF: 2,4,\"h\""], None),
+    ("+USECPRF=2,13,2", [b'+USECPRF: 2,13,2,8,"QUJDREVGR0g="'], None),
+    ("+ULSTFILE", [b'+ULSTFILE: "a.pem","b.der"'], None),
+    ("+USECMNG=?", [b"+USECMNG: (0-4),(0-3)"], None),
+)
+
+
+def test_foreign_urcs_between_every_pair_of_lines_of_every_family():
+    for cmd, body, info in FAMILIES:
+        lines = body + [b"OK"]
+        want = [x.decode() for x in body]
+        for pos in range(len(lines) + 1):
+            for k, urc in enumerate(FOREIGN):
+                wire = lines[:pos] + [urc] + lines[pos:]
+                for piece in (None, 3):
+                    uart, at = _engine(_table({b"AT" + cmd.encode(): reply(*wire)}),
+                                       echo=bool(k & 1), piece=piece)
+                    assert at.command(cmd, info=info) == want, (cmd, pos, urc)
+                    # after OK it is left for poll(), where it is a stray line
+                    assert at.urc_dropped + at.poll() == 1, (cmd, pos, urc)
+
+
+def test_foreign_urc_burst_inside_a_response_and_an_error():
+    wire = reply(b"+CEREG: 5", b"+CSCON: 1", b'+USECCHIP: "12345678"', b"RING",
+                 b"+CSCON: 0", b"OK")
+    uart, at = _engine(_table({b"AT+USECCHIP": wire}), piece=2)
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"'] and at.urc_dropped == 4
+    uart, at = _engine(_table({b"AT+USECCHIP": reply(b"+CEREG: 5", b"+CME ERROR: 4")}))
+    exc = _raises(errors.CmeError, at.command, "+USECCHIP")
+    assert exc.code == 4 and at.urc_dropped == 1
+
+
+def test_registered_handler_gets_foreign_urcs_in_order():
+    wire = reply(b"+CEREG: 5", b'+USECCHIP: "1"', b"+CEREG: 1", b"OK")
+    uart, at = _engine(_table({b"AT+USECCHIP": wire}))
+    seen = []
+    at.on_urc("+CEREG:", seen.append)
+    assert at.command("+USECCHIP") == ['+USECCHIP: "1"']
+    assert seen == ["+CEREG: 5", "+CEREG: 1"] and at.urc_dropped == 0
+
+
+def test_foreign_urcs_during_a_transfer_and_before_the_prompt():
+    data = bytes(range(48))
+    for offset in range(0, len(data) + 1, 5):
+        def responder(line):
+            if line.startswith(b"AT+USECMNG=0,"):
+                return PromptReply(reply(b"+CSCON: 1") + b">", len(data),
+                                   lambda d: reply(b"+CEREG: 5", b'+USECMNG: 0,0,"x","md5"', b"OK"))
+            return None
+        uart, at = _engine(responder, piece=7)
+        uart.inject_at(len('AT+USECMNG=0,0,"x",48\r') + offset, reply(b"RING"))
+        got = at.command_with_data('+USECMNG=0,0,"x",48', len(data), _Source(data))
+        assert got == ['+USECMNG: 0,0,"x","md5"'] and uart.payloads == [data], offset
+        assert at.urc_dropped + at.poll() == 3, offset
+
+
+def test_prompt_forms_of_every_series():
+    # bare '>' after the echoed CR; CRLF then '>' (SARA-R422); "> " (LENA-R8)
+    for prompt in (b">", b"\r\n>", b"> ", b"\r\n> "):
+        for echo in (False, True):
+            for piece in (None, 1):
+                uart, at = _engine(_importer(6, prefix=prompt), echo=echo, piece=piece)
+                got = at.command_with_data('+USECMNG=0,0,"x",6', 6, _Source(b"abcdef"))
+                assert got == ['+USECMNG: 0,0,"x","6"'], (prompt, echo, piece)
+                assert uart.payloads == [b"abcdef"]
+                assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+                assert at.urc_dropped == 0 and at.stray == 0, (prompt, echo, piece)
+
+
+def test_response_prefix_comes_from_the_command_name():
+    from ubxsec.at import _prefixes
+    assert _prefixes("+USECMNG=0,0,\"a=b\",5", None) == ("+USECMNG:",)
+    assert _prefixes("+USECPRF?", None) == ("+USECPRF:",)
+    assert _prefixes("+USECMNG=?", None) == ("+USECMNG:",)
+    assert _prefixes("+USECCHIP", None) == ("+USECCHIP:",)
+    assert _prefixes("E0", None) == () and _prefixes("", None) == ()
+    assert _prefixes("+X", ('"', "CA")) == ('"', "CA") and _prefixes("+X", "+Y:") == ("+Y:",)
+
+
+def test_unhandled_uu_lines_while_idle_are_urcs_not_strays():
+    uart, at = _engine(_table({b"AT+USECCHIP": CHIP}))
+    uart.inject(reply(b"+UUHTTPCR: 0,1,1", b"+UUSECPRF: 4,13,0,2"))
+    assert at.poll() == 0  # no stray line: both are URCs
+    assert at.urc_dropped == 2 and at.stray == 0
+    uart.inject(reply(b"+UUHTTPCR: 0,1,1"))
+    assert at.command("+USECCHIP") == ['+USECCHIP: "12345678"']
+    assert at.urc_dropped == 3 and at.stray == 0

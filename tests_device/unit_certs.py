@@ -46,8 +46,9 @@ def der_of(data):
     if data[:1] == b"\x30":
         return data
     text = bytes(data).replace(b"\r", b"")
-    lines = text.split(b"\n")
-    body = b"".join(line for line in lines if line and not line.startswith(b"-----"))
+    # between the BEGIN line's closing dashes and -----END (one line or many)
+    start = text.index(b"-----", text.index(b"-----BEGIN ") + 11) + 5
+    body = text[start:text.index(b"-----END")].replace(b"\n", b"")
     return binascii.a2b_base64(body)
 
 
@@ -199,7 +200,7 @@ def test_module_errors_are_mapped():
     fake.import_result = reply("+CME ERROR: memory full")
     m, _, _ = rig(fake)
     exc = raises(CmeError, m.certs.import_bytes, data_file("thawte.der"), CA, "ThawteCA")
-    assert exc.text == "memory full" and exc.code is None
+    assert exc.text == "memory full" and exc.code == 20  # 3GPP TS 27.007 text: numbered
     fake.import_result = reply("+CME ERROR: 20")
     exc = raises(CmeError, m.certs.import_bytes, data_file("thawte.der"), CA, "ThawteCA")
     assert exc.code == 20
@@ -267,7 +268,7 @@ def test_invalid_parameters_write_nothing():
     key_pem = b"-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n"
     big = b"\x30\x82\x20\x00" + bytes(8192)  # 8196 bytes
     cases = (
-        (lambda c: c.import_bytes(pem, CA, "x" * 31)),
+        (lambda c: c.import_bytes(pem, CA, "x" * 201)),
         (lambda c: c.import_bytes(pem, CA, "")),
         (lambda c: c.import_bytes(pem, CA, 'a"b')),
         (lambda c: c.import_bytes(pem, CA, "a\rb")),
@@ -290,7 +291,10 @@ def test_invalid_parameters_write_nothing():
         (lambda c: c.import_bytes(der[:-1], CA, "n")),
         (lambda c: c.import_bytes(der + b"\x00", CA, "n")),
         (lambda c: c.import_bytes(b"hello", CA, "n")),
-        (lambda c: c.import_file(data_path("thawte.pem"), CA, "x" * 31)),
+        (lambda c: c.import_file(data_path("thawte.pem"), CA, "x" * 201)),
+        (lambda c: c.import_file(data_path("thawte.pem"), CA, "Root \u20ac CA")),
+        (lambda c: c.import_file(data_path("thawte.pem"), CA, 'a"b')),
+        (lambda c: c.import_file(data_path("thawte.pem"), CA, "a\tb")),
         (lambda c: c.import_file(data_path("thawte.pem"), PK, "n")),
         (lambda c: c.import_file(data_path("thawte.der"), CA, "n", password="pw")),
         (lambda c: c.import_from_module_file("f" * 64, CA, "n")),
@@ -298,7 +302,7 @@ def test_invalid_parameters_write_nothing():
         (lambda c: c.import_from_module_file("f.pem", CA, "n", expect_md5="abc")),
         (lambda c: c.upload(pem, "f" * 64)),
         (lambda c: c.upload(b"", "f.pem")),
-        (lambda c: c.remove(CA, "x" * 61)),
+        (lambda c: c.remove(CA, "x" * 201)),
         (lambda c: c.md5(9, "n")),
         (lambda c: c.list("ZZ")),
     )
@@ -684,3 +688,87 @@ def test_refusal_partway_through_a_good_pem_is_the_modules_error():
         assert exc.text == "memory full"
     finally:
         os.remove(path)
+
+
+# -- what real series do differently (the module decides) -------------------
+
+def test_names_longer_than_the_spec_are_left_to_the_module():
+    # a SARA-R410M-02B took 34, 36 and 43 characters; other series 200
+    for n in (31, 43, 58, 200):
+        name = ("N%03d" % n) + "x" * (n - 4)
+        m, uart, fake = rig()
+        fake.lines['AT+USECMNG=2,0,"%s"' % name] = OK
+        assert m.certs.import_bytes(data_file("thawte.der"), CA, name) == THAWTE_MD5
+        assert uart.commands[-1] == ('AT+USECMNG=0,0,"%s",1060' % name).encode()
+        m.certs.remove(CA, name)
+        assert uart.commands[-1] == ('AT+USECMNG=2,0,"%s"' % name).encode()
+
+
+def test_md5_in_upper_case_is_accepted():
+    fake = FakeModule()
+    fake.answer_md5 = THAWTE_MD5.upper()       # SARA-R410M-02B, LENA-R8
+    m, _, _ = rig(fake)
+    assert m.certs.import_file(data_path("thawte.pem"), CA, "ThawteCA") == THAWTE_MD5
+    fake.lines['AT+USECMNG=4,0,"ThawteCA"'] = reply(
+        '+USECMNG: 4,0,"ThawteCA","%s"' % THAWTE_MD5.upper(), "OK")
+    assert m.certs.md5(CA, "ThawteCA") == THAWTE_MD5
+
+
+def test_one_line_pem_streams_with_the_der_md5():
+    der = data_file("thawte.der")
+    one = (b"-----BEGIN CERTIFICATE-----" + binascii.b2a_base64(der).strip()
+           + b"-----END CERTIFICATE-----")
+    path = write_file("oneline.pem", one)
+    m, uart, _ = rig()
+    assert m.certs.import_file(path, CA, "OneLine") == THAWTE_MD5
+    assert uart.payloads == [one]
+    assert m.certs.import_bytes(one, CA, "OneLine") == THAWTE_MD5
+    assert m.certs.der_md5(path) == THAWTE_MD5
+
+
+def test_first_import_on_an_unused_file_system_lists_files_once_and_retries():
+    # SARA-R422: +CME ERROR: 1912 before the prompt until AT+ULSTFILE ran
+    fake = FakeModule()
+    state = {"woken": False, "refusals": 0}
+    plain = fake.__call__
+
+    def responder(line):
+        if line == b"AT+ULSTFILE":
+            state["woken"] = True
+            return reply("+ULSTFILE:", "OK")
+        if line.startswith(b"AT+USECMNG=0,") and not state["woken"]:
+            state["refusals"] += 1
+            return reply("+CME ERROR: 1912")
+        return plain(line)
+
+    events = []
+    uart = FakeUart(responder)
+    m = ubxsec.Module(uart, timeout_ms=500, trace=lambda *a: events.append(a))
+    assert m.certs.import_file(data_path("thawte.pem"), CA, "ThawteCA") == THAWTE_MD5
+    imports = [c for c in uart.commands if c.startswith(b"AT+USECMNG=0,")]
+    assert state["refusals"] == 1 and len(imports) == 2
+    assert uart.commands[-2:-1] == [b"AT+ULSTFILE"]
+    assert uart.payloads == [data_file("thawte.pem")]
+    assert any("1912" in " ".join(str(x) for x in e) for e in events), events
+    # once only: a module that keeps refusing gets the module's error
+    state["woken"] = False
+    exc = raises(CmeError, m.certs.import_file, data_path("thawte.pem"), CA, "Again")
+    assert exc.code == 1912 and uart.commands.count(b"AT+ULSTFILE") == 1
+    # a 1912 after the data went out is not retried
+    fake2 = FakeModule()
+    fake2.import_result = reply("+CME ERROR: 1912")
+    m, uart, _ = rig(fake2)
+    raises(CmeError, m.certs.import_file, data_path("thawte.pem"), CA, "Late")
+    assert b"AT+ULSTFILE" not in uart.commands
+
+
+def test_list_with_foreign_urcs_and_a_time_in_the_expiry():
+    fake = FakeModule()
+    fake.lines["AT+USECMNG=3"] = reply(
+        "+CEREG: 5", '"CA","ThawteCA","thawte Primary Root CA","2036/07/16 23:59:59"',
+        "+CSCON: 1", '"PK","MyKey"', "RING", "OK")
+    m, _, _ = rig(fake)
+    assert m.certs.list() == [
+        Entry("CA", "ThawteCA", "thawte Primary Root CA", "2036/07/16 23:59:59"),
+        Entry("PK", "MyKey", None, None)]
+    assert m.at.urc_dropped == 3

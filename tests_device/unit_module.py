@@ -77,7 +77,7 @@ def test_cme_verbose_through_module():
     uart = FakeUart(_chip_responder(reply(b"+CME ERROR: operation not allowed")))
     m = ubxsec.Module(uart, timeout_ms=300)
     exc = _raises(errors.CmeError, m.chip_id)
-    assert exc.text == "operation not allowed" and exc.code is None
+    assert exc.text == "operation not allowed" and exc.code == 3
 
 
 # -- chip ID --------------------------------------------------------------------

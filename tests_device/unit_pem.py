@@ -272,3 +272,30 @@ def test_md5_fallback_allocates_nothing_per_block():
     # byte by byte through the buffered path too
     one = memoryview(block)[:1]
     assert allocated(h.update, one) == 0
+
+
+def test_one_line_pem_and_lines_of_any_length():
+    der = thawte_der()
+    # the whole object on one line (no line end after BEGIN or before END),
+    # as public client code sends it; with and without a final line end
+    for final in (b"", b"\n", b"\r\n"):
+        pem = make_pem(der, width=100000, eol=b"", final_eol=False) + final
+        assert b"\n" not in pem.rstrip()
+        for step in (None, 1, 7, 64):
+            got, md5 = decode(pem, step)
+            assert md5 == THAWTE_MD5 and got == der, (final, step)
+    # one body line of 1,400 characters between a BEGIN and an END line
+    for eol in (b"\n", b"\r\n"):
+        got, md5 = decode(make_pem(der, width=100000, eol=eol), 5)
+        assert md5 == THAWTE_MD5 and got == der
+
+
+def test_one_line_pem_rejections():
+    der = thawte_der()
+    one = make_pem(der, width=100000, eol=b"", final_eol=False)
+    rejected(one[:-20], "END line")                      # END cut short
+    rejected(one.replace(b"-----END", b"----END"), "bad base64")  # four dashes
+    rejected(one.replace(b"-----END CERTIFICATE", b"-----END PRIVATE KEY"), "END line")
+    rejected(one[:one.index(b"-----END")], "no END line")   # truncated body
+    # a stray digit right before the END dashes (the body ends in '=')
+    rejected(one.replace(b"-----END", b"A-----END"), "padding")

@@ -154,7 +154,7 @@ def rig_factory(request, vboard_factory):
     try:
         sim_factory = request.getfixturevalue("sim_factory")
     except pytest.FixtureLookupError:
-        pytest.skip("the simulator fixture sim_factory (fixtures_sim) is not available")
+        pytest.fail("the simulator fixture sim_factory (fixtures_sim) is not loaded", pytrace=False)
 
     def start(baud=115200, heapsize=None, board=None, **sim_opts):
         sim = sim_factory(baud=baud, **sim_opts)

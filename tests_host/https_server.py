@@ -14,13 +14,12 @@ Each handshake appends a dict: sni, alpn, cipher, version, resumed,
 client_subject (CN or None), psk_identity, request (first line), error.
 """
 
-import ctypes
 import socket
 import ssl
 import warnings
 import threading
 
-from ubxsim import tls as ubx_tls
+from ubxsim import libssl
 
 BODY = b"hello from the test server\n"
 
@@ -64,20 +63,16 @@ class HttpsServer:
         return context
 
     def _install_psk(self, context):
-        lib = ubx_tls.ffi()
-
-        def answer(_ssl, identity, psk_out, psk_max):
-            key = self.psk.get(identity or b"")
+        def answer(identity):
             with self._lock:
                 self._psk_seen = identity
-            if key is None or len(key) > psk_max:
-                return 0
-            ctypes.memmove(psk_out, key, len(key))
-            return len(key)
+            return self.psk.get(identity)
 
-        callback = lib.PSK_SERVER_CB(answer)
-        context._test_psk_callback = callback  # keep the C thunk alive
-        lib.SSL_CTX_set_psk_server_callback(lib.ctx_ptr(context), callback)
+        if libssl.native_psk():  # Python 3.13+: identities arrive as str
+            context.set_psk_server_callback(
+                lambda identity: answer((identity or "").encode("utf-8")) or b"")
+        else:
+            libssl.bridge().set_psk_server(context, answer)
 
     def _on_sni(self, sslsock, name, _context):
         sslsock._test_sni = name

@@ -7,7 +7,11 @@ import pytest
 from fixtures_board import board_missing
 from mpremote_run import mpremote
 
-pytestmark = pytest.mark.skipif(bool(board_missing("wasm32")), reason=str(board_missing("wasm32")))
+@pytest.fixture(autouse=True)
+def installed():
+    # as toolchain.require: a broken toolchain fails, never skips
+    if board_missing("wasm32"):
+        pytest.fail(board_missing("wasm32"), pytrace=False)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import sys
 
 import pytest
 
+import toolchain
 from fixtures_board import WASM_RUNTIME, board_missing, boards_under_test
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -34,8 +35,7 @@ BOARD_JS = ROOT / "boards" / "wasm32" / "board.mjs"
 
 
 def _require(tool):
-    if not tool.exists():
-        pytest.skip("%s not installed (make setup)" % tool.name)
+    toolchain.require(tool)
 
 
 def _run_unix64(name, tmp_path):
@@ -49,8 +49,8 @@ def _run_unix64(name, tmp_path):
 
 def _run_wasm32(name, tmp_path):
     missing = board_missing("wasm32")
-    if missing:
-        pytest.skip(missing)
+    if missing:   # as toolchain.require: a broken toolchain fails, never skips
+        pytest.fail(missing, pytrace=False)
     flash = tmp_path / "flash"
     shutil.copytree(LIB / "ubxsec", flash / "lib" / "ubxsec",
                     ignore=shutil.ignore_patterns("__pycache__"))

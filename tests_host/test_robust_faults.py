@@ -35,10 +35,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from thawte import THAWTE_DER_MD5
+import toolchain
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE = ROOT / "tests_device"
@@ -99,8 +101,7 @@ class DeviceProc:
     """tests_device/robust_import.py in the unix port, one JSON line per request."""
 
     def __init__(self, heapsize="256K"):
-        if not MICROPYTHON.exists():
-            pytest.skip("micropython not installed (make setup)")
+        toolchain.require(MICROPYTHON)
         env = dict(os.environ, MICROPYPATH=MICROPYPATH)
         self.proc = subprocess.Popen(
             [str(MICROPYTHON), "-X", "heapsize=" + heapsize, str(DEVICE / "robust_import.py")],

@@ -22,10 +22,12 @@ import time
 from pathlib import Path
 
 import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from test_robust_faults import LineReader
+import toolchain
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE = ROOT / "tests_device"
@@ -166,8 +168,7 @@ class FuzzDevice:
 
 @pytest.fixture(scope="module")
 def fuzz():
-    if not MICROPYTHON.exists():
-        pytest.skip("micropython not installed (make setup)")
+    toolchain.require(MICROPYTHON)
     dev = FuzzDevice()
     yield dev
     dev.close()

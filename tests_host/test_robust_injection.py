@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import toolchain
+
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE = ROOT / "tests_device"
 MICROPYTHON = Path(sys.executable).parent / "micropython"
@@ -93,11 +95,11 @@ print(json.dumps(out))
 
 # parameter -> (maximum length, a valid value made of characters it takes)
 PARAMS = {
-    "import_bytes.name": (30, "n"), "import_bytes.password": (128, "p"),
-    "import_file.name": (30, "n"), "import_file.password": (128, "p"),
-    "import_from_module_file.name": (30, "n"), "import_from_module_file.filename": (63, "f"),
+    "import_bytes.name": (200, "n"), "import_bytes.password": (128, "p"),
+    "import_file.name": (200, "n"), "import_file.password": (128, "p"),
+    "import_from_module_file.name": (200, "n"), "import_from_module_file.filename": (63, "f"),
     "import_from_module_file.password": (128, "p"), "upload.module_filename": (63, "f"),
-    "remove.name": (60, "n"), "md5.name": (60, "n"),
+    "remove.name": (200, "n"), "md5.name": (200, "n"),
     "profile.ca_name": (200, "n"), "profile.server_hostname": (256, "h"),
     "profile.client_cert_name": (200, "n"), "profile.client_key_name": (200, "n"),
     "profile.key_password": (128, "p"), "profile.psk": (64, "k"),
@@ -133,8 +135,7 @@ def cases():
 
 
 def run_driver(tmp_path, items):
-    if not MICROPYTHON.exists():
-        pytest.skip("micropython not installed (make setup)")
+    toolchain.require(MICROPYTHON)
     (tmp_path / "driver.py").write_text(DRIVER)
     (tmp_path / "cases.json").write_text(json.dumps([[cid, v] for cid, v, *_ in items]))
     env = dict(os.environ, MICROPYPATH="%s:%s" % (ROOT / "lib", DEVICE))

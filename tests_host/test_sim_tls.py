@@ -447,15 +447,242 @@ def test_pre_shared_key(device, pki, serve, key, expected):
 
 # ---------------------------------------------------------------- ZTP (op 14), RoT PSK (op 11)
 
-@pytest.mark.parametrize("line, expected", [
-    ("AT+USECPRF=2,14,0", 1), ("AT+USECPRF=2,14,1", 0),
-    ("AT+USECPRF=2,11,0", 1), ("AT+USECPRF=2,11,1", 0),
-])
-def test_credentials_the_simulator_cannot_provide(device, pki, serve, line, expected):
-    serve()
+def _ztp_server(serve, pki):
+    # the server trusts the root only: the client must send the intermediate too
+    return serve(require_client_cert=True, client_ca=pki.root.pem)
+
+
+def _provision_ztp(device, pki, ca=True):
+    device.controls["ztp"](cert=pki.client.der.hex(), key=pki.client.key_der().hex(),
+                           ca=pki.intermediate.der.hex() if ca else None)
+
+
+@pytest.mark.parametrize("ztp, expected", [(1, 1), (2, 0), (0, 0)])
+def test_ztp_credentials_sent_as_the_level_says(device, pki, serve, ztp, expected):
+    server = _ztp_server(serve, pki)
     trust(device, pki)
-    at(device, line)
+    _provision_ztp(device, pki)
+    at(device, "AT+USECPRF=2,14,%d" % ztp)
     assert https_get(device) == expected
+    record = server.wait(1)[0]
+    assert record["client_subject"] == ("ubx-client" if expected else None)
+    assert (record["error"] is None) == bool(expected)
+
+
+def test_ztp_replaces_the_client_certificate_ops(device, pki, serve):
+    server = _ztp_server(serve, pki)
+    trust(device, pki)
+    _provision_ztp(device, pki)
+    at(device, 'AT+USECPRF=2,5,"NoSuchCert"')   # would fail if they were read
+    at(device, 'AT+USECPRF=2,6,"NoSuchKey"')
+    at(device, "AT+USECPRF=2,14,1")
+    assert https_get(device) == 1
+    assert server.wait(1)[0]["client_subject"] == "ubx-client"
+
+
+def test_ztp_without_provisioned_credentials_fails(device, pki, serve):
+    server = _ztp_server(serve, pki)
+    trust(device, pki)
+    at(device, "AT+USECPRF=2,14,2")
+    assert https_get(device) == 0
+    assert "no ZTP-provided credentials" in reason(device)
+    assert server.handshakes == []
+
+
+def _rot_psk_server(device, serve):
+    rot = device.controls["rot_psk"]()
+    identity, key = rot["identity"].encode(), bytes.fromhex(rot["key"])
+    assert identity != b"ubx-device"
+    return serve(psk={identity: key}, ciphers="PSK-AES128-GCM-SHA256"), identity
+
+
+@pytest.mark.parametrize("rot_on, expected", [(1, 1), (0, 0)])
+def test_rot_generated_psk(device, serve, rot_on, expected):
+    # ops 8/9 hold a PSK the server does not know: only the RoT's one passes
+    server, identity = _rot_psk_server(device, serve)
+    at(device, "AT+USECPRF=2,0,0")
+    at(device, 'AT+USECPRF=2,2,99,"00","A8"')
+    at(device, 'AT+USECPRF=2,8,"%s"' % PSK_KEY.decode())
+    at(device, 'AT+USECPRF=2,9,"ubx-device"')
+    at(device, "AT+USECPRF=2,11,%d" % rot_on)
+    assert https_get(device) == expected
+    record = server.wait(1)[0]
+    assert record["psk_identity"] == (identity if rot_on else b"ubx-device")
+    assert record["cipher"] == ("PSK-AES128-GCM-SHA256" if expected else None)
+
+
+def test_rot_psk_is_stable_for_a_state_directory(tmp_path):
+    from ubxsim import rot
+    first = build_device(str(tmp_path), families=FAMILIES).controls["rot_psk"]()
+    again = build_device(str(tmp_path), families=FAMILIES).controls["rot_psk"]()
+    other = build_device(None, families=FAMILIES).controls["rot_psk"]()
+    assert first == again and first != other
+    assert rot.SEED_FILE in __import__("os").listdir(tmp_path / "rot")
+
+
+# ---------------------------------------------------------------- minimum TLS version (op 1)
+
+TLS11_PSK = "PSK-AES128-CBC-SHA"   # allowed by OpenSSL at TLS 1.1, unlike ECDSA suites
+
+
+@pytest.mark.parametrize("version, expected", [(2, 1), (3, 0), (0, 0)])
+def test_tls_1_1_only_psk_server(device, serve, version, expected):
+    # a TLS 1.2 profile must not fall back to a server that only speaks 1.1
+    server = serve(versions=TLS11, ciphers=TLS11_PSK, psk={b"ubx-device": PSK_KEY})
+    at(device, "AT+USECPRF=2,0,0")
+    at(device, "AT+USECPRF=2,1,%d" % version)
+    at(device, "AT+USECPRF=2,2,6")   # 0x008C TLS_PSK_WITH_AES_128_CBC_SHA
+    at(device, 'AT+USECPRF=2,8,"%s"' % PSK_KEY.decode())
+    at(device, 'AT+USECPRF=2,9,"ubx-device"')
+    assert https_get(device) == expected
+    record = server.wait(1)[0]
+    assert record["version"] == ("TLSv1.1" if expected else None)
+    assert record["cipher"] == (TLS11_PSK if expected else None)
+
+
+# ---------------------------------------------------------------- a CA that is not a root (op 3)
+
+@pytest.mark.parametrize("anchor, expected", [("intermediate", 1), ("other_root", 0)])
+def test_intermediate_ca_is_a_trust_anchor(device, pki, serve, anchor, expected):
+    # the server's chain ends at the intermediate; the root is nowhere on the module
+    serve()
+    trust(device, pki, ca=getattr(pki, anchor))
+    assert https_get(device) == expected
+
+
+# ---------------------------------------------------------------- database (op 16) in a handshake
+
+@pytest.mark.parametrize("database, expected", [(0, 1), (1, 1), (2, 0)])
+def test_database_decides_the_trusted_cas(device, pki, serve, database, expected):
+    # no CA name: every CA of the database is trusted; the pre-installed roots
+    # do not know the test server, which learns it from the client's alert
+    server = serve()
+    import_credential(device, 0, "TestRoot", pki.root.der)
+    at(device, "AT+USECPRF=2,0,1")
+    at(device, "AT+USECPRF=2,16,%d" % database)
+    assert https_get(device) == expected
+    record = server.wait(1)[0]
+    if expected:
+        assert record["error"] is None
+    else:
+        assert "UNKNOWN_CA" in record["error"]
+
+
+# ---------------------------------------------------------------- suites the local OpenSSL lacks
+
+@pytest.mark.parametrize("setting, name", [
+    ("5", "TLS_RSA_WITH_3DES_EDE_CBC_SHA"), ("8", "TLS_PSK_WITH_3DES_EDE_CBC_SHA"),
+    ('99,"C0","2D"', "TLS_ECDH_ECDSA_WITH_AES_128_GCM_SHA256"),
+])
+def test_suite_the_simulator_lacks_is_refused_by_name(device, pki, serve, setting, name):
+    from ubxsim import tls
+    assert any(ciphers_name(code) == name for code in tls.unavailable_suites())
+    server = serve()
+    trust(device, pki)
+    at(device, "AT+USECPRF=2,2,%s" % setting)
+    assert https_get(device) == 0
+    assert name in reason(device) and "not available" in reason(device)
+    assert server.handshakes == []
+
+
+def test_a_list_offers_the_suites_it_can(device, pki, serve):
+    server = serve(ciphers=ONLY_AES128_GCM)
+    trust(device, pki)
+    at(device, 'AT+USECPRF=2,2,100,"C0","2D",0')   # lacking: not offered
+    at(device, 'AT+USECPRF=2,2,100,"C0","2B",0')
+    assert https_get(device) == 1
+    assert server.wait(1)[0]["cipher"] == ONLY_AES128_GCM
+
+
+def test_readme_lists_every_suite_the_simulator_lacks():
+    from pathlib import Path
+    from ubxsim import tls
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("Cipher suites the simulator cannot offer"):]
+    lacking = tls.unavailable_suites()
+    assert lacking, "this OpenSSL offers every applicable suite: update the README"
+    for code in lacking:
+        assert "0x%04X %s" % (code, ciphers_name(code)) in section
+
+
+def ciphers_name(code):
+    from ubxsim import ciphers
+    return ciphers.SUITES[code].name
+
+
+# ---------------------------------------------------------------- stored session vs later changes (op 13)
+
+def _resumable(device, pki, serve, **server_options):
+    """A first GET that stores a session; returns the server."""
+    server = serve(**server_options)
+    at(device, "AT+USECPRF=2,13,0,1")
+    assert https_get(device) == 1
+    assert next_urc(device, "+UUSECPRF:") == "+UUSECPRF: 2,13,0,2"
+    return server
+
+
+@pytest.mark.parametrize("change", [
+    "AT+USECPRF=2,0,1",            # level 0 -> 1 against an untrusted server
+    'AT+USECPRF=2,3,"TestRoot"',   # trust a CA that did not sign it
+    "AT+USECPRF=2,16,2",           # pre-installed roots only
+])
+def test_stored_session_does_not_outlive_a_trust_change(device, pki, serve, change):
+    import_credential(device, 0, "TestRoot", pki.root.der)
+    at(device, "AT+USECPRF=2,0,0")
+    server = _resumable(device, pki, serve, leaf=pki.other)
+    at(device, change)
+    if "2,0,1" not in change:
+        at(device, "AT+USECPRF=2,0,1")
+    assert https_get(device) == 0
+    assert "verification failed" in reason(device)
+    assert [h["resumed"] for h in server.wait(2)] == [False, None]
+
+
+def test_stored_session_does_not_outlive_a_client_certificate_change(device, pki, serve):
+    trust(device, pki)
+    import_credential(device, 1, "ClientCert", pki.client.der)
+    import_credential(device, 2, "ClientKey", pki.client.key_der())
+    at(device, 'AT+USECPRF=2,5,"ClientCert"')
+    at(device, 'AT+USECPRF=2,6,"ClientKey"')
+    server = _resumable(device, pki, serve, require_client_cert=True,
+                        client_ca=pki.root.pem + pki.intermediate.pem)
+    at(device, 'AT+USECPRF=2,5,""')
+    at(device, 'AT+USECPRF=2,6,""')
+    assert https_get(device) == 0
+    first, second = server.wait(2)
+    assert first["client_subject"] == "ubx-client" and second["error"]
+
+
+def test_same_settings_set_again_keep_the_session(device, pki, serve):
+    trust(device, pki)
+    server = _resumable(device, pki, serve)
+    trust_again = ["AT+USECPRF=2,0,1", 'AT+USECPRF=2,3,"TestRoot"']
+    for line in trust_again:
+        at(device, line)
+    assert https_get(device) == 1
+    assert [h["resumed"] for h in server.wait(2)] == [False, True]
+
+
+def test_full_handshake_after_a_change_stores_a_new_session(device, pki, serve):
+    trust(device, pki)
+    server = _resumable(device, pki, serve)
+    at(device, 'AT+USECPRF=2,4,"%s"' % HOST)   # a harmless change
+    assert https_get(device) == 1
+    assert next_urc(device, "+UUSECPRF:") == "+UUSECPRF: 2,13,0,2"
+    assert https_get(device) == 1
+    assert [h["resumed"] for h in server.wait(3)] == [False, False, True]
+
+
+def test_session_data_that_cannot_be_imported_fails_the_request(device, pki, serve):
+    import base64
+    server = serve()
+    trust(device, pki)
+    at(device, "AT+USECPRF=2,13,0,1")
+    junk = base64.b64encode(b"not an OpenSSL session").decode()
+    at(device, 'AT+USECPRF=2,13,3,"%s",%d' % (junk, len(junk)))
+    assert https_get(device) == 0
+    assert "session data (op 13) not usable" in reason(device)
+    assert server.wait(1)[0]["version"] is None   # connected, never shook hands
 
 
 # ---------------------------------------------------------------- +UHTTP / +UHTTPC themselves

@@ -20,9 +20,11 @@ import pytest
 
 from https_server import BODY, HttpsServer
 from pki import CLIENT_KEY_PASSWORD, TestPki
+import toolchain
 
 ROOT = Path(__file__).resolve().parent.parent
-MICROPYTHON = Path(sys.executable).parent / "micropython"
+# UBX_MICROPYTHON: another Python's run (make test-tls-pythons) borrows the project's
+MICROPYTHON = Path(os.environ.get("UBX_MICROPYTHON") or Path(sys.executable).parent / "micropython")
 MICROPYPATH = "%s:%s" % (ROOT / "lib", ROOT / "boards" / "unix" / "lib")
 HOST = "server.test"
 CA, CC, PK, SC = 0, 1, 2, 3
@@ -132,8 +134,7 @@ class TlsRig:
 
 @pytest.fixture
 def tls(sim_factory, pki, tmp_path):
-    if not MICROPYTHON.exists():
-        pytest.skip("micropython not installed (make setup)")
+    toolchain.require(MICROPYTHON)
     rig = TlsRig(sim_factory(), pki, tmp_path)
     yield rig
     rig.stop()
@@ -177,6 +178,26 @@ def test_untrusted_server_passes_only_level_0(tls, level, expected):
 def test_database_selection(tls, database, expected):
     tls.serve()
     assert get(tls, database=database) == expected
+
+
+@pytest.mark.parametrize("database, expected", [(1, OK), (2, FAILED)])
+def test_database_without_a_ca_name_decides_in_the_handshake(tls, database, expected):
+    # every CA of the database is trusted: the pre-installed roots do not know
+    # the server, and it hears so from the client's alert
+    server = tls.serve()
+    settings, imports = trusted(tls, database=database)
+    del settings["ca_name"]
+    out = tls.run(settings, imports)
+    assert out["error"] is None, out
+    assert out["gets"] == [expected]
+    record = server.wait(1)[0]
+    assert (record["error"] is None) if expected == OK else ("UNKNOWN_CA" in record["error"])
+
+
+@pytest.mark.parametrize("anchor, expected", [("intermediate", OK), ("other_root", FAILED)])
+def test_a_ca_that_is_not_a_root_is_a_trust_anchor(tls, anchor, expected):
+    tls.serve()
+    assert get(tls, ca=getattr(tls.pki, anchor)) == expected
 
 
 # ---------------------------------------------------------------- host name (op 4), dates (level 3)
@@ -248,6 +269,20 @@ def test_tls_version_the_server_speaks_or_not(tls, version, expected):
     assert server.wait(1)[0]["version"] == ("TLSv1.2" if expected == OK else None)
 
 
+@pytest.mark.parametrize("version, expected", [(2, OK), (3, FAILED)])
+def test_tls_1_2_profile_never_falls_back_to_1_1(tls, version, expected):
+    # a PSK suite: OpenSSL allows it at TLS 1.1 (ECDSA suites it refuses there)
+    import ssl
+    tls11 = (ssl.TLSVersion.TLSv1_1, ssl.TLSVersion.TLSv1_1)
+    server = tls.serve(versions=tls11, ciphers="PSK-AES128-CBC-SHA",
+                       psk={b"ubx-device": PSK_KEY.encode()})
+    out = tls.run({"validation_level": 0, "tls_version": version, "cipher_suite_iana": 0x008C,
+                   "psk": [PSK_KEY], "psk_identity": ["ubx-device"]})
+    assert out["error"] is None, out
+    assert out["gets"] == [expected]
+    assert server.wait(1)[0]["version"] == ("TLSv1.1" if expected == OK else None)
+
+
 def test_tls_1_3_is_refused_by_the_module(tls):
     server = tls.serve()
     settings, imports = trusted(tls, tls_version=4)
@@ -296,6 +331,33 @@ def test_pre_shared_key(tls, key, expected):
     assert out["error"] is None, out
     assert out["gets"] == [expected]
     assert server.wait(1)[0]["psk_identity"] == b"ubx-device"
+
+
+# ---------------------------------------------------------------- RoT PSK (op 11), ZTP (op 14)
+
+@pytest.mark.parametrize("from_rot, expected", [(True, OK), (False, FAILED)])
+def test_psk_from_the_root_of_trust(tls, from_rot, expected):
+    rot = tls.sim.control("rot_psk")
+    server = tls.serve(psk={rot["identity"].encode(): bytes.fromhex(rot["key"])},
+                       ciphers="PSK-AES128-GCM-SHA256")
+    out = tls.run({"validation_level": 0, "cipher_suite_iana": 0x00A8, "psk": [PSK_KEY],
+                   "psk_identity": ["ubx-device"], "psk_from_rot": from_rot})
+    assert out["error"] is None, out
+    assert out["gets"] == [expected]
+    seen = server.wait(1)[0]["psk_identity"]
+    assert seen == (rot["identity"].encode() if from_rot else b"ubx-device")
+
+
+@pytest.mark.parametrize("ztp, expected", [(1, OK), (2, FAILED)])
+def test_ztp_credentials(tls, ztp, expected):
+    # the server trusts the root only: level 1 sends the ZTP CA (the
+    # intermediate) after the client certificate, level 2 does not
+    pki = tls.pki
+    server = tls.serve(require_client_cert=True, client_ca=pki.root.pem)
+    tls.sim.control("ztp", cert=pki.client.der.hex(), key=pki.client.key_der().hex(),
+                    ca=pki.intermediate.der.hex())
+    assert get(tls, ztp=ztp) == expected
+    assert server.wait(1)[0]["client_subject"] == ("ubx-client" if expected == OK else None)
 
 
 # ---------------------------------------------------------------- session resumption (op 13)

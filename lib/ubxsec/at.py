@@ -5,18 +5,28 @@ Wire rules it follows:
   received line that starts with "AT" is never a response.
 - Lines end at CR or LF; blank lines are skipped. A response is the
   information lines up to a final result: OK, ERROR or +CME ERROR: <n|text>.
-- The data prompt is a bare '>' at the start of a line (no line end follows).
-  A '>' inside a line is never a prompt, and a URC always ends with CRLF, so a
-  URC that arrives right before the prompt is dispatched as a line and the
-  '>' after it is still at the start of a line: both are seen.
-- URCs: lines starting with "+UU" or with a prefix given to on_urc(). They
-  are recognised everywhere (idle, between echo and response, inside a
-  response, during a '>' transfer), never taken for the response, and handed
-  to their handler at once, in arrival order, on the caller's thread (never
-  in the IRQ). A "+UU" line without a handler is dropped and counted in
-  `urc_dropped`. A handler that raises is counted in `urc_errors` (the last
-  exception kept in `urc_error`) so that the exchange stays in sync; a
+- The data prompt is a '>' at the start of a line: bare right after the
+  echoed command's CR, after a CRLF (SARA-R422), or followed by a space
+  (LENA-R8; the space then starts a line that holds nothing else, dropped
+  as blank). No line end follows it. A '>' inside a
+  line is never a prompt, and a URC always ends with CRLF, so a URC that
+  arrives right before the prompt is dispatched as a line and the '>' after
+  it is still at the start of a line: both are seen.
+- A command's information lines are only those that start with its
+  response prefix: "+NAME:" for AT+NAME..., or the prefixes the caller gives
+  (`info=`, e.g. the unprefixed lines of the +USECMNG listing). Every other
+  line that arrives during a command is a URC (+CEREG, +CSCON, RING, ...):
+  handed to its handler if one is registered with on_urc(), else dropped and
+  counted in `urc_dropped`. No URC ever fails a command.
+- URC handlers: lines starting with a prefix given to on_urc() (and "+UU"
+  lines) are recognised everywhere (idle, between echo and response, inside
+  a response, during a '>' transfer), never taken for the response, and
+  handed to their handler at once, in arrival order, on the caller's thread
+  (never in the IRQ). A handler that raises is counted in `urc_errors` (the
+  last exception kept in `urc_error`) so that the exchange stays in sync; a
   handler must not issue commands (that raises RuntimeError inside it).
+  Lines without a handler that arrive while idle are dropped and counted in
+  `stray`.
 - Timeouts: timeout_ms bounds each wait without progress (the response, the
   prompt, a UART write that stalls under flow control), measured with
   time.ticks_ms.
@@ -79,6 +89,21 @@ def _name(cmd):
     return "AT" + cmd.split("=")[0].split("?")[0]
 
 
+def _prefixes(cmd, info):
+    """The prefixes of cmd's information lines: info (a str or a tuple of
+    them) if given, else "+NAME:" for "+NAME...", else none."""
+    if info is not None:
+        return (info,) if isinstance(info, str) else tuple(info)
+    if cmd[:1] != "+":
+        return ()
+    end = len(cmd)
+    for sep in "=?":
+        j = cmd.find(sep)
+        if 0 < j < end:
+            end = j
+    return (cmd[:end] + ":",)
+
+
 def _is_final(line):
     return line == "OK" or line == "ERROR" or line.startswith("+CME ERROR:")
 
@@ -121,6 +146,7 @@ class AtEngine:
         self._guard_owed = False  # a transfer was cut short by an interrupt
         # the command in progress (attributes keep the per-call frames small)
         self._cmd = None
+        self._info = ()           # prefixes of its information lines
         self._out = None          # its bytes, until sent
         self._tmo = timeout_ms
         self._secret = False
@@ -170,15 +196,19 @@ class AtEngine:
 
     # -- public commands -----------------------------------------------------
 
-    def command(self, cmd, timeout_ms=None, *, secret=False, redact=None):
-        self._begin(cmd, timeout_ms, secret, redact)
+    def command(self, cmd, timeout_ms=None, *, secret=False, redact=None, info=None):
+        """Send AT<cmd>; returns its information lines (those starting with
+        "+NAME:", or with a prefix of info). Raises for an error result."""
+        self._begin(cmd, timeout_ms, secret, redact, info)
         return self._run(0, None)
 
     def command_with_data(self, cmd, size, source, timeout_ms=None, *,
-                          secret=False, redact=None):
+                          secret=False, redact=None, info=None):
+        """command() with a '>' data phase: streams size bytes from
+        source(memoryview) -> count."""
         if not isinstance(size, int) or size < 1:
             raise ValueError("data size")
-        self._begin(cmd, timeout_ms, secret, redact)
+        self._begin(cmd, timeout_ms, secret, redact, info)
         return self._run(size, source)
 
     def command_payload(self, cmd, prefix, sink, timeout_ms=None):
@@ -189,20 +219,23 @@ class AtEngine:
         if not isinstance(prefix, str) or not prefix:
             raise ValueError("payload prefix")
         pay = prefix.encode()
-        self._begin(cmd, timeout_ms, False, None)
+        self._begin(cmd, timeout_ms, False, None, prefix)
         self._pay = pay
         self._sink = sink
         return self._run(0, None)
 
-    def _begin(self, cmd, tmo, secret, redact):
+    def _begin(self, cmd, tmo, secret, redact, info):
         """Check cmd, get the engine in sync, and make cmd the one in
         progress (sent by _run)."""
         self._out = self._encode(cmd)
+        prefixes = _prefixes(cmd, info)
         self._enter()
         self._context(cmd, tmo, secret, redact)
+        self._info = prefixes
 
     def _context(self, cmd, tmo, secret, redact):
         self._cmd = cmd
+        self._info = _prefixes(cmd, None)
         self._tmo = self.timeout_ms if tmo is None else tmo
         self._secret = secret
         self._redact = redact
@@ -488,7 +521,17 @@ class AtEngine:
             if self._final(line):
                 self._check_final(mode)
                 return info
-            info.append(line)
+            if self._answers(line):
+                info.append(line)
+            else:  # a URC without a handler (+CEREG, +CSCON, RING, ...)
+                self.urc_dropped += 1
+
+    def _answers(self, line):
+        """True if line is an information line of the command in progress."""
+        for prefix in self._info:
+            if line.startswith(prefix):
+                return True
+        return False
 
     def _timeout(self, mode):
         return errors.AtTimeout("no %s for %s within %d ms" % (

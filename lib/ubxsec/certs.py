@@ -15,9 +15,11 @@ DER the module will store is computed here (DER input: the bytes sent; PEM
 input: the DER decoded incrementally by pem.PemDecoder) and compared with
 the module's answer; a difference raises VerifyError.
 
-Checks made before a byte is written (ValueError): the kind, the name (1-30
-characters, 60 for lookups of pre-installed roots; no quote or control
-character), the size (1-8192 bytes), the password (1-128 characters, private
+Checks made before a byte is written (ValueError): the kind, the name (1-200
+printable ASCII characters, no quote: the spec says 30 for imports and 60
+for pre-installed roots, but series differ (a SARA-R410M-02B takes 43, other
+series document 200), so the length is left to the module below the largest
+any series takes), the size (1-8192 bytes), the password (1-128 characters, private
 keys only, DER only: the module takes encrypted keys in DER form only), the
 filename (1-63 characters), the format (DER: one SEQUENCE exactly as long as
 the data; PEM: the BEGIN line and a label that fits the kind). Bytes given
@@ -43,7 +45,7 @@ from collections import namedtuple
 from io import BytesIO
 from micropython import const
 
-from .errors import AtError, ProtocolError, UbxError, VerifyError
+from .errors import AtError, CmeError, ProtocolError, UbxError, VerifyError
 from .params import fields, quoted
 from .pem import PemDecoder, new_md5
 
@@ -55,8 +57,7 @@ KINDS = ("CA", "CC", "PK", "SC")
 
 Entry = namedtuple("Entry", ("kind", "name", "common_name", "expiry"))
 
-_NAME_MAX = const(30)
-_LOOKUP_NAME_MAX = const(60)  # pre-installed roots have longer names
+_NAME_MAX = const(200)  # no series takes more; each module refuses what it does not take
 _SIZE_MAX = const(8192)
 _PASSWORD_MAX = const(128)
 _FILENAME_MAX = const(63)
@@ -65,6 +66,9 @@ _PEEK = const(96)  # enough for a BEGIN line, or a DER header
 _CERT_LABELS = ("CERTIFICATE",)
 _KEY_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY")
 _PREFIX = "+USECMNG: "
+# listing lines carry no prefix: `"CA","name",...` (or an unquoted CA)
+_LIST_INFO = ('"', "CA", "CC", "PK", "SC", "VC", "PU")
+_FS_UNUSED = const(1912)  # SARA-R422: file system never used; AT+ULSTFILE wakes it
 _HEXDIGITS = "0123456789abcdef"
 
 
@@ -111,10 +115,12 @@ class _Source:
         self.pos = pos
         self.error = None
         self.known = None  # digest computed before sending
+        self.used = False  # the module asked for data (a '>' came)
 
     # fill() runs per chunk: it and its helpers keep their frames within the
     # 11 words MicroPython keeps on the C stack (a bigger one is allocated)
     def fill(self, mv):
+        self.used = True
         n = self.reader.readinto(mv) if self.buf is None else self._copy(mv)
         if n:
             if self.decoder is not None:
@@ -155,6 +161,7 @@ class Certs:
         self.at = at
         self._decoder = PemDecoder()
         self._peek = bytearray(_PEEK)
+        self._fs_woken = False  # the AT+ULSTFILE workaround ran
 
     # -- imports -------------------------------------------------------------
 
@@ -245,7 +252,7 @@ class Certs:
             want = KINDS[code]
             cmd += ",%d" % code
         entries = []
-        for line in self.at.command(cmd):
+        for line in self.at.command(cmd, info=_LIST_INFO):
             entry = parse_entry(line)
             if want is not None and entry.kind != want:
                 raise ProtocolError("%s entry in a %s listing" % (entry.kind, want))
@@ -256,7 +263,7 @@ class Certs:
 
     @staticmethod
     def _lookup(kind, name):
-        return "%d,%s" % (kind_code(kind), quoted(name, _LOOKUP_NAME_MAX, "name", 1))
+        return "%d,%s" % (kind_code(kind), quoted(name, _NAME_MAX, "name", 1))
 
     @staticmethod
     def _import_cmd(kind, name, password):
@@ -319,10 +326,28 @@ class Certs:
         f.seek(lead)
         return _check_size(start + tail[1] - lead), _Source(f, None, dec)
 
+    def _transfer(self, cmd, size, source, code, password):
+        at = self.at
+        cmd = cmd[0] + str(size) + cmd[1]
+        try:
+            return at.command_with_data(cmd, size, source.fill, secret=code == PK,
+                                        redact=_redact(password))
+        except CmeError as exc:
+            # SARA-R422 refuses the first import on a file system never used
+            # (+CME ERROR: 1912, before the prompt); listing the files once
+            # wakes it. Nothing was sent, so the same source can be retried.
+            if exc.code != _FS_UNUSED or source.used or self._fs_woken:
+                raise
+        self._fs_woken = True
+        if at.trace:
+            at.trace.event("CME 1912 before the prompt: AT+ULSTFILE, then the import again")
+        at.command("+ULSTFILE")
+        return at.command_with_data(cmd, size, source.fill, secret=code == PK,
+                                    redact=_redact(password))
+
     def _send_import(self, cmd, size, source, code, name, password):
         try:
-            lines = self.at.command_with_data(cmd[0] + str(size) + cmd[1], size, source.fill,
-                                              secret=code == PK, redact=_redact(password))
+            lines = self._transfer(cmd, size, source, code, password)
         except AtError as exc:  # ERROR / +CME ERROR: the module refused the data
             dec = source.decoder
             # a bad PEM: found while streaming, or (all of it sent) at its end;

@@ -10,11 +10,29 @@ class AtError(UbxError):
     """The module answered a plain ERROR (AT+CMEE=0)."""
 
 
+# The 3GPP TS 27.007 (clause 9.2) texts that the security and file commands
+# answer in verbose mode (AT+CMEE=2), so that a verbose error still carries
+# its number. One string: no objects built at import.
+_CME_TEXTS = ("|3:operation not allowed|4:operation not supported|20:memory full"
+              "|21:invalid index|22:not found|23:memory failure|24:text string too long"
+              "|25:invalid characters in text string|50:incorrect parameters|100:unknown|")
+
+
+def cme_code(text):
+    """The number of a verbose +CME ERROR text, or None if the table lacks it."""
+    i = _CME_TEXTS.find(":%s|" % text.strip().lower())
+    if i > 0:
+        return int(_CME_TEXTS[_CME_TEXTS.rfind("|", 0, i) + 1:i])
+
+
 class CmeError(AtError):
-    """+CME ERROR: carries the numeric code (or None) and the verbose text (or None)."""
+    """+CME ERROR: carries the numeric code (or None) and the verbose text
+    (or None). A verbose text known to 3GPP TS 27.007 also gets its code."""
 
     def __init__(self, code=None, text=None):
         super().__init__(code if text is None else text)
+        if code is None and text:
+            code = cme_code(text)
         self.code = code
         self.text = text
 

@@ -8,8 +8,11 @@ allocates nothing: no slicing, no line buffering, labels compared byte by
 byte.
 
 Accepted (the module's rules): optional whitespace, one
-`-----BEGIN <label>-----` line, base64 lines, `-----END <label>-----` with
-the same label, optional whitespace. Lines end in LF or CRLF. Refused with
+`-----BEGIN <label>-----` line, base64 lines of any length,
+`-----END <label>-----` with the same label, optional whitespace. Lines end
+in LF or CRLF. The whole object may also be one line, with no line end
+after BEGIN or before END (public client code sends that form; most series
+store it, LENA-R8 refuses it: the module decides). Refused with
 ValueError, as the module refuses them: anything else before BEGIN or after
 END, a second object, RFC 1421 extension headers (Proc-Type, DEK-Info), an
 `EC PARAMETERS` block, blank lines or spaces inside the block, a CR not
@@ -42,9 +45,11 @@ _HEAD = const(1)  # inside the BEGIN line
 _BODY = const(2)  # base64 lines
 _BADLINE = const(4)  # a body line holds a foreign character: scan it for ':'
 _TAIL = const(5)  # inside the END line
+_HEADEND = const(3)  # right after the BEGIN line's closing dashes
 _POST = const(6)  # after END
 _CRLF = const(7)  # a CR inside the block: LF must follow
 _DONE = const(8)
+_DASHRUN = const(9)  # dashes inside a body line: the END of a one-line PEM?
 
 _BEGIN = b"-----BEGIN "
 _BEGIN_N = const(11)
@@ -156,7 +161,12 @@ class PemDecoder:
                             bol = True
                             if v == _CR:
                                 state = _CRLF
-                        elif v == _DASH and bol:
+                        elif v == _DASH and not bol:
+                            # five dashes end a one-line PEM's body; fewer
+                            # make a bad line ("Proc-Type:")
+                            state = _DASHRUN
+                            line_n = 1
+                        elif v == _DASH:
                             if k:
                                 self._fail(i, "partial base64 group")
                             if pad == 2:
@@ -203,6 +213,31 @@ class PemDecoder:
                         if c != 0x0A:
                             self._fail(i, "CR not followed by LF")
                         state = _BODY
+                    elif state == _DASHRUN:
+                        if c == 0x2D:
+                            line_n += 1
+                            if line_n == 5:
+                                if k:
+                                    self._fail(i, "partial base64 group")
+                                if pad == 2:
+                                    self._fail(i, "incomplete '=' padding")
+                                line[0] = line[1] = line[2] = line[3] = line[4] = 0x2D
+                                state = _TAIL
+                        else:
+                            self._bad_at = self.offset + i - line_n
+                            self._colon = False
+                            state = _BADLINE
+                            i -= 1  # scanned as part of the bad line
+                    elif state == _HEADEND:
+                        # a line end, or (one-line PEM) the body right away
+                        bol = True
+                        if c == 0x0D:
+                            state = _CRLF
+                        elif c == 0x0A:
+                            state = _BODY
+                        else:
+                            state = _BODY
+                            i -= 1  # this byte is the body's first
                     elif state == _HEAD or state == _TAIL:
                         if c == 0x0A:
                             self._line_n = line_n
@@ -219,6 +254,10 @@ class PemDecoder:
                         else:
                             line[line_n] = c
                             line_n += 1
+                            if c == 0x2D and state == _HEAD and _closes(line, line_n):
+                                self._line_n = line_n
+                                self._parse_begin(i)
+                                state = _HEADEND
                     elif state == _PRE or state == _POST:
                         v = cls[c] if c < 0x80 else _OTHER
                         if v == _SPACE or v == _LF or v == _CR:
@@ -342,6 +381,12 @@ class PemDecoder:
             if line[_END_N + n] != self._label[n]:
                 self._fail(i, "END line mismatch")
             n += 1
+
+
+def _closes(line, n):
+    """The BEGIN line of n bytes ends in the dashes that close it (after a
+    label of at least one byte)."""
+    return n > _BEGIN_N + 5 and _has_at(line, n - 5, _DASHES)
 
 
 def _has_at(buf, pos, const_bytes):

@@ -12,7 +12,9 @@ The request runs in a worker thread over a real socket (TLS from tls.py when
 the secure option is on) and the whole response (status line, headers, body)
 goes into the module file system, as the module stores it. Host names resolve
 through device.hosts first ({name: (ip, port or None)}), set by the "hosts"
-control verb, so tests can point "server.test" at a local server.
+control verb, so tests can point "server.test" at a local server. register()
+also gives the device its root of trust (rot.py: RoT PSK for op 11, ZTP
+credentials for op 14) when no other family did.
 """
 
 import base64
@@ -21,7 +23,7 @@ import socket
 import ssl
 import threading
 
-from . import tls
+from . import rot, tls, usecprf
 from .cme import CmeError, INCORRECT_PARAMETERS, NOT_ALLOWED, NOT_SUPPORTED
 from .command import SET, TEST, quote
 from .profile import Profile
@@ -294,18 +296,27 @@ def _transaction(device, cmd, hp, security, path, generation):
             resume = _resume_data(_on_engine(
                 device, generation, lambda: device.profiles.session_to_resume(sec_pid)))
         sock = tls.connect(address, profile, device.credentials,
-                           hp.server_name or hp.server_ip, timeout, session=resume)
+                           hp.server_name or hp.server_ip, timeout, session=resume,
+                           rot=getattr(device, "rot", None))
     with sock:  # closed whatever happens from here on
         if security is not None and sec_pid is not None and profile.sess_status \
                 and not sock.session_reused:
             established = tls.session_data(sock)
             _on_engine(device, generation,
-                       lambda: device.profiles.session_established(sec_pid, *established))
+                       lambda: _keep_session(device, sec_pid, profile, established))
         sock.sendall(_request_bytes(cmd, hp, path))
         response = _read_all(sock)
     if not response.startswith(b"HTTP/1.") or len(response.split(b" ", 2)) < 2:
         raise tls.TlsFailure("no HTTP response")
     return response
+
+
+def _keep_session(device, sec_pid, used, established):
+    """Store a new session unless the profile changed during the request:
+    the session belongs to the settings the handshake used."""
+    live = device.profiles.profiles[sec_pid]
+    if usecprf.settings_basis(live) == usecprf.settings_basis(used):
+        device.profiles.session_established(sec_pid, *established)
 
 
 def _resume_data(value):
@@ -338,6 +349,8 @@ def _read_all(sock):
 # ---------------------------------------------------------------- registration
 
 def register(device):
+    if not hasattr(device, "rot"):
+        rot.register(device)  # the TLS client's RoT PSK and ZTP credentials
     device.http = HttpClient(device)
     device.hosts = {}
 

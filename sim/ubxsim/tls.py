@@ -16,21 +16,23 @@ OpenSSL's own checks are narrowed to match:
   validation level.
 - TLS version 0 ("any") means TLS 1.2 only (spec note); 1.0 and 1.1 need
   OpenSSL security level 0.
-- ZTP (op 14) and RoT-generated PSK (op 11) have no credentials behind them
-  here: a profile asking for them fails its handshake instead of silently
-  connecting without them.
+- ZTP (op 14) sends the ZTP-provided client certificate (1: with the ZTP CA
+  certificate after it) instead of ops 5/6; RoT PSK (op 11) answers with the
+  root of trust's identity and key instead of ops 8/9 (rot.py). Without them
+  the handshake fails rather than silently connecting without them.
+- a suite the local OpenSSL lacks is not offered (logged once); a profile
+  with nothing else fails with a reason naming the suites.
 
-Python 3.11's ssl module has no PSK or session-export API; both are reached
-through libssl with ctypes on the SSL_CTX / SSL / SSL_SESSION pointers that
-the ssl objects wrap (layout checked at first use, see _Ffi).
+PSK callbacks are native ssl API from Python 3.13; before that, and for
+session export/import on every version, libssl is reached through libssl.py.
 """
 
 import base64
-import ctypes
 import os
 import shutil
 import socket
 import ssl
+import sys
 import tempfile
 import warnings
 
@@ -38,6 +40,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from . import ciphers
+from . import libssl
 from . import profile as prf
 from .x509info import key_pem_label
 
@@ -51,6 +54,7 @@ _VERSIONS = {
     3: (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2),
 }
 
+ZTP_CA_AND_CLIENT, ZTP_CLIENT = 1, 2
 _X509_V_FLAG_PARTIAL_CHAIN = 0x80000
 _X509_V_FLAG_NO_CHECK_TIME = 0x200000
 
@@ -63,105 +67,26 @@ class TlsFailure(Exception):
         self.reason = reason
 
 
-# ---------------------------------------------------------------- libssl access
-
-class _Ffi:
-    """libssl entry points the ssl module does not expose.
-
-    The ssl objects of CPython 3.11 hold their OpenSSL pointer right after
-    PyObject_HEAD (SSLContext, SSLSession) or after one more pointer
-    (SSLSocket). The offsets are checked against libssl before use.
-    """
-
-    _HEAD = ctypes.sizeof(ctypes.c_ssize_t) + ctypes.sizeof(ctypes.c_void_p)
-    _PTR = ctypes.sizeof(ctypes.c_void_p)
-
-    def __init__(self):
-        lib = ctypes.CDLL("libssl.so.3")
-        vp, u, u64 = ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint64
-        self.PSK_CLIENT_CB = ctypes.CFUNCTYPE(
-            u, vp, ctypes.c_char_p, vp, u, vp, u)
-        self.PSK_SERVER_CB = ctypes.CFUNCTYPE(u, vp, ctypes.c_char_p, vp, u)
-        sigs = {
-            "SSL_CTX_get_options": (u64, [vp]),
-            "SSL_get_SSL_CTX": (vp, [vp]),
-            "SSL_CTX_set_psk_client_callback": (None, [vp, self.PSK_CLIENT_CB]),
-            "SSL_CTX_set_psk_server_callback": (None, [vp, self.PSK_SERVER_CB]),
-            "SSL_get_session": (vp, [vp]),
-            "SSL_set_session": (ctypes.c_int, [vp, vp]),
-            "SSL_SESSION_get_master_key": (ctypes.c_size_t, [vp, vp, ctypes.c_size_t]),
-            "i2d_SSL_SESSION": (ctypes.c_int, [vp, ctypes.POINTER(ctypes.c_char_p)]),
-            "d2i_SSL_SESSION": (vp, [vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long]),
-            "SSL_SESSION_free": (None, [vp]),
-        }
-        for name, (res, args) in sigs.items():
-            fn = getattr(lib, name)
-            fn.restype, fn.argtypes = res, args
-            setattr(self, name, fn)
-        probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        if self.SSL_CTX_get_options(self.ctx_ptr(probe)) != int(probe.options):
-            raise RuntimeError("unexpected ssl.SSLContext layout")
-
-    def ctx_ptr(self, context):
-        return ctypes.c_void_p.from_address(id(context) + self._HEAD).value
-
-    def ssl_ptr(self, sslsock):
-        obj = sslsock._sslobj
-        ptr = ctypes.c_void_p.from_address(id(obj) + self._HEAD + self._PTR).value
-        if self.SSL_get_SSL_CTX(ptr) != self.ctx_ptr(sslsock.context):
-            raise RuntimeError("unexpected ssl.SSLSocket layout")
-        return ptr
-
-    def export_session(self, sslsock):
-        """(master_secret, DER session data) of the socket's current session."""
-        sess = self.SSL_get_session(self.ssl_ptr(sslsock))
-        if not sess:
-            return b"", b""
-        key = ctypes.create_string_buffer(48)
-        n = self.SSL_SESSION_get_master_key(sess, key, 48)
-        size = self.i2d_SSL_SESSION(sess, None)
-        der = ctypes.create_string_buffer(size)
-        cursor = ctypes.c_char_p(ctypes.addressof(der))
-        self.i2d_SSL_SESSION(sess, ctypes.byref(cursor))
-        return key.raw[:n], der.raw[:size]
-
-    def import_session(self, sslsock, der):
-        """Offer a stored session (DER) on a socket before its handshake."""
-        buf = ctypes.create_string_buffer(der, len(der))
-        cursor = ctypes.c_char_p(ctypes.addressof(buf))
-        sess = self.d2i_SSL_SESSION(None, ctypes.byref(cursor), len(der))
-        if not sess:
-            return False
-        try:
-            return self.SSL_set_session(self.ssl_ptr(sslsock), sess) == 1
-        finally:
-            self.SSL_SESSION_free(sess)  # SSL_set_session took its own reference
-
-
-_ffi = None
-
-
-def ffi():
-    global _ffi
-    if _ffi is None:
-        _ffi = _Ffi()
-    return _ffi
-
+# ---------------------------------------------------------------- PSK
 
 def set_psk_client(context, identity, key):
-    """Make `context` answer a server's PSK request with identity/key."""
-    lib = ffi()
+    """Make `context` answer a server's PSK request with identity/key.
 
-    def answer(_ssl, _hint, id_out, id_max, psk_out, psk_max):
-        if len(identity) + 1 > id_max or len(key) > psk_max:
-            return 0
-        ctypes.memmove(id_out, identity + b"\0", len(identity) + 1)
-        ctypes.memmove(psk_out, key, len(key))
-        return len(key)
-
-    callback = lib.PSK_CLIENT_CB(answer)
-    context._ubx_psk_callback = callback  # keep the C thunk alive with its context
-    lib.SSL_CTX_set_psk_client_callback(lib.ctx_ptr(context), callback)
+    Native on Python 3.13+ (identity must then be UTF-8, as the ssl API takes
+    a str); otherwise, and for binary identities, through libssl.
+    """
+    if libssl.native_psk():
+        try:
+            text = identity.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            context.set_psk_client_callback(lambda _hint: (text, key))
+            return
+    try:
+        libssl.bridge().set_psk_client(context, lambda _hint: (identity, key))
+    except libssl.LibsslUnavailable as e:
+        raise TlsFailure("PSK not available on this Python: %s" % e) from None
 
 
 # ---------------------------------------------------------------- cipher names
@@ -188,11 +113,31 @@ def suites_of(profile):
     return list(profile.iana_suites)
 
 
-def cipher_string(codes):
+def unavailable_suites():
+    """Applicable suites (IANA codes, spec order) the local OpenSSL cannot offer."""
     names = openssl_cipher_names()
+    return [code for code in ciphers.APPLICABILITY if code not in names]
+
+
+_reported_missing = set()
+
+
+def _describe(codes):
+    return ", ".join("0x%04X %s" % (c, ciphers.SUITES[c].name) for c in codes)
+
+
+def cipher_string(codes):
+    """The OpenSSL cipher string for IANA codes; TlsFailure when none is usable."""
+    names = openssl_cipher_names()
+    missing = [c for c in codes if c not in names]
     known = [names[c] for c in codes if c in names]
     if not known:
-        raise TlsFailure("no configured cipher suite is available")
+        raise TlsFailure("cipher suite %s not available: the simulator's OpenSSL (%s) "
+                         "lacks it (see README)" % (_describe(missing), ssl.OPENSSL_VERSION))
+    if missing and tuple(missing) not in _reported_missing:
+        _reported_missing.add(tuple(missing))  # once per process: not on every request
+        print("ubxsim: not offered, the local OpenSSL lacks them: %s" % _describe(missing),
+              file=sys.stderr, flush=True)
     return ":".join(known)
 
 
@@ -220,12 +165,11 @@ def trusted_cas(credentials, profile):
     return cas
 
 
-def _load_client_identity(context, credentials, profile):
-    cert = _credential(credentials, KIND_CC, profile.client_cert_name, profile.database)
-    key = _credential(credentials, KIND_PK, profile.client_key_name, profile.database)
+def _load_identity(context, chain_ders, key, password):
+    """Client certificate chain (leaf first) and its key (stored DER)."""
     # the label tells OpenSSL which structure the stored DER has (PKCS1, SEC1, PKCS8)
     label = key_pem_label(key)
-    password = profile.key_password if label == "ENCRYPTED PRIVATE KEY" else None
+    password = password if label == "ENCRYPTED PRIVATE KEY" else None
     key_pem = _pem(key, label)
     # load_cert_chain only reads files: a private directory that lives for one call
     workdir = tempfile.mkdtemp(prefix="ubxsim-tls-")
@@ -233,7 +177,7 @@ def _load_client_identity(context, credentials, profile):
         cert_path = os.path.join(workdir, "cert.pem")
         key_path = os.path.join(workdir, "key.pem")
         with open(cert_path, "w") as f:
-            f.write(_pem(cert, "CERTIFICATE"))
+            f.write("".join(_pem(der, "CERTIFICATE") for der in chain_ders))
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(key_pem)
@@ -245,16 +189,34 @@ def _load_client_identity(context, credentials, profile):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _load_client_identity(context, credentials, profile):
+    cert = _credential(credentials, KIND_CC, profile.client_cert_name, profile.database)
+    key = _credential(credentials, KIND_PK, profile.client_key_name, profile.database)
+    _load_identity(context, [cert], key, profile.key_password)
+
+
+def _load_ztp_identity(context, rot, profile):
+    """Op 14: the ZTP credentials replace ops 5/6; level 1 sends the CA too."""
+    ztp = rot.ztp_credentials() if rot is not None else None
+    if ztp is None:
+        raise TlsFailure("ZTP (op 14) is on but this module holds no ZTP-provided "
+                         "credentials (simulator: control verb ztp)")
+    if profile.ztp == ZTP_CA_AND_CLIENT and not ztp.get("ca"):
+        raise TlsFailure("ZTP (op 14) 1 needs a ZTP-provided CA certificate")
+    chain = [ztp["cert"]] + ([ztp["ca"]] if profile.ztp == ZTP_CA_AND_CLIENT else [])
+    _load_identity(context, chain, ztp["key"], ztp.get("password", ""))
+
+
 # ---------------------------------------------------------------- context
 
-def build_context(profile, credentials):
-    """An ssl.SSLContext for a profile; raises TlsFailure on bad settings."""
+def build_context(profile, credentials, rot=None):
+    """An ssl.SSLContext for a profile; raises TlsFailure on bad settings.
+
+    rot gives what the module's root of trust holds: rot.psk() -> (identity,
+    key) for op 11, rot.ztp_credentials() for op 14 (see rot.py).
+    """
     if profile.tls_version not in _VERSIONS:
         raise TlsFailure("TLS version %d not supported" % profile.tls_version)
-    if profile.ztp:
-        raise TlsFailure("no ZTP-provided credentials in the simulator")
-    if profile.psk_rot:
-        raise TlsFailure("no RoT-generated PSK in the simulator")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False  # checked in check_peer() against op 4
     low, high = _VERSIONS[profile.tls_version]
@@ -281,9 +243,15 @@ def build_context(profile, credentials):
             flags |= _X509_V_FLAG_NO_CHECK_TIME
         context.verify_flags = flags
 
-    if profile.client_cert_name or profile.client_key_name:
+    if profile.ztp:
+        _load_ztp_identity(context, rot, profile)
+    elif profile.client_cert_name or profile.client_key_name:
         _load_client_identity(context, credentials, profile)
-    if profile.psk and profile.psk_identity:
+    if profile.psk_rot:
+        if rot is None:
+            raise TlsFailure("RoT-generated PSK (op 11) is on but there is no root of trust")
+        set_psk_client(context, *rot.psk())
+    elif profile.psk and profile.psk_identity:
         set_psk_client(context, profile.psk_identity, profile.psk)
     if profile.alpn:
         context.set_alpn_protocols([profile.alpn])
@@ -351,14 +319,14 @@ def check_peer(sslsock, profile, credentials, server_name):
 
 # ---------------------------------------------------------------- connection
 
-def connect(address, profile, credentials, server_name, timeout, session=None):
+def connect(address, profile, credentials, server_name, timeout, session=None, rot=None):
     """Open a TCP connection to address and run the TLS handshake.
 
     server_name is the host name the application asked for (used for the
     level 2/3 check when op 4 is empty). session is DER session data to
     offer for resumption, or None. Returns the connected SSLSocket.
     """
-    context = build_context(profile, credentials)
+    context = build_context(profile, credentials, rot)
     try:
         raw = socket.create_connection(address, timeout=timeout)
     except OSError as e:
@@ -369,7 +337,7 @@ def connect(address, profile, credentials, server_name, timeout, session=None):
         sock = context.wrap_socket(raw, server_hostname=profile.sni or None,
                                    do_handshake_on_connect=False)
         if session:
-            ffi().import_session(sock, session)
+            _offer_session(sock, session)
         sock.do_handshake()
         check_peer(sock, profile, credentials, server_name)
         connected, sock = sock, None
@@ -384,6 +352,17 @@ def connect(address, profile, credentials, server_name, timeout, session=None):
         raw.close()       # a no-op once detached
 
 
+def _offer_session(sock, der):
+    """A stored session that cannot be offered fails the request: quietly
+    falling back to a full handshake would hide that op 13 did nothing."""
+    try:
+        libssl.bridge().import_session(sock, der)
+    except libssl.LibsslUnavailable as e:
+        raise TlsFailure("session resumption not available on this Python: %s" % e) from None
+    except ValueError as e:
+        raise TlsFailure("stored session data (op 13) not usable: %s" % e) from None
+
+
 def session_data(sock):
     """(session_id, master_secret, ticket) after a full handshake.
 
@@ -391,7 +370,11 @@ def session_data(sock):
     form, which carries the server's ticket), or None when the server issued
     no ticket.
     """
-    master, der = ffi().export_session(sock)
+    try:
+        master, der = libssl.bridge().export_session(sock)
+    except libssl.LibsslUnavailable as e:
+        print("ubxsim: session not exported: %s" % e, file=sys.stderr, flush=True)
+        return b"", b"", None
     session = sock.session
     if session is None:
         return b"", master, None

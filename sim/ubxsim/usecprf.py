@@ -30,7 +30,10 @@ Where the spec leaves room, the simulator decides as follows:
   added). Removing a suite not in the list is an error (+CME ERROR 50): it
   names nothing configured. Removing the last suite falls back to legacy 0.
 - Session resumption (op 13): the resumption data is offered to a server when
-  the status is not 0 (disabled) and tag 3 data is stored. Storing tag 3 data
+  the status is not 0 (disabled), tag 3 data is stored and no other setting
+  of the profile changed since it was stored (by a handshake or a set);
+  after a change the next connection makes a full handshake under the new
+  settings, whose ticket then replaces the old data. Storing tag 3 data
   (by a set or after a handshake) while enabled makes the status 2 (session
   data configured); clearing it (`"",0`) makes it 1 again. Tag 3 data must be
   strict base64 whose length equals the given size (at most 8192).
@@ -102,6 +105,7 @@ TYPE_SESSION_ID, TYPE_TICKET = 0, 1
 SESS_TYPES = (TYPE_TICKET,)
 SESS_TYPES_UNSUPPORTED = (0, 3, 10, 11, 13)
 SESS_DATA_MAX = 8192
+SESS_BASIS = "basis"   # sess_data key: the settings the tag 3 data belongs to
 VOLATILE = ("sess_status", "sess_type", "sess_data")
 BYTES_FIELDS = ("psk", "psk_identity")
 NON_VOLATILE = frozenset(f.name for f in fields(Profile)) - set(VOLATILE)
@@ -308,12 +312,21 @@ def _session_command(profile, profile_id, args):
     return [], True
 
 
+def settings_basis(profile):
+    """Every setting a session was negotiated under (all but op 13 itself)."""
+    return tuple(sorted((name, repr(value)) for name, value in asdict(profile).items()
+                        if name in NON_VOLATILE))
+
+
 def _store_ticket_data(profile, data):
-    """Store (or clear, with "") tag 3 data; the status follows when enabled."""
+    """Store (or clear, with "") tag 3 data; the status follows when enabled.
+
+    The data remembers the settings it was stored under (SESS_BASIS): it is
+    offered only while they are unchanged (see session_to_resume)."""
+    kept = {k: v for k, v in profile.sess_data.items() if k not in (TAG_TICKET_DATA, SESS_BASIS)}
     if data:
-        profile.sess_data = {**profile.sess_data, TAG_TICKET_DATA: (data, len(data))}
-    else:
-        profile.sess_data = {k: v for k, v in profile.sess_data.items() if k != TAG_TICKET_DATA}
+        kept.update({TAG_TICKET_DATA: (data, len(data)), SESS_BASIS: settings_basis(profile)})
+    profile.sess_data = kept
     if profile.sess_status != STATUS_DISABLED:
         profile.sess_status = STATUS_CONFIGURED if data else STATUS_ENABLED
 
@@ -461,6 +474,8 @@ class ProfileStore:
         stored = profile.sess_data.get(TAG_TICKET_DATA)
         if stored is None:
             return None
+        if profile.sess_data.get(SESS_BASIS) != settings_basis(profile):
+            return None  # settings changed since: a full handshake under the new ones
         return SessionOffer(TYPE_TICKET, base64.b64decode(stored[0]))
 
 
