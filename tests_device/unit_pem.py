@@ -3,8 +3,10 @@ allocation while feeding, and the spec's Thawte vector."""
 
 import binascii
 import io
+import sys
 
 from ubxsec.pem import PemDecoder, new_md5
+from ubxsec import md5 as md5_module
 from ubxsec.md5 import MD5
 from checks import data_file
 from alloc import allocated
@@ -244,18 +246,43 @@ def _hex(h):
     return binascii.hexlify(h.digest()).decode()
 
 
+def _transforms():
+    """The bytecode block transform, and the native one where the port has it."""
+    found = [md5_module._transform]
+    fast = md5_module._fast()
+    if fast is not None:
+        found.append(fast)
+    return found
+
+
+def _md5_with(tf, data=None):
+    h = MD5()
+    h._tf = tf
+    if data is not None:
+        h.update(data)
+    return h
+
+
+def test_native_md5_where_the_port_emits_native_code():
+    native = getattr(sys.implementation, "_mpy", 0) >> 10
+    assert (md5_module._fast() is not None) == bool(native), native
+    if native:
+        assert MD5()._tf is md5_module._fast()
+
+
 def test_md5_matches_fixed_vectors():
+    for tf in _transforms():
+        for data, want in RFC1321_VECTORS:
+            assert _hex(_md5_with(tf, data)) == want, (tf, data)
+        for n, want in PATTERN_VECTORS:
+            data = _pattern(n)
+            h = _md5_with(tf)
+            h.update(data[: n // 3])
+            h.update(data[n // 3:])
+            assert _hex(h) == want, (tf, n)
+        assert _hex(_md5_with(tf, thawte_der())) == THAWTE_MD5
     for data, want in RFC1321_VECTORS:
-        assert _hex(MD5(data)) == want, data
-        assert md5_hex(data) == want, data
-    for n, want in PATTERN_VECTORS:
-        data = _pattern(n)
-        fallback = MD5()
-        fallback.update(data[: n // 3])
-        fallback.update(data[n // 3:])
-        assert _hex(fallback) == want, n
-        assert md5_hex(data) == want, n
-    assert _hex(MD5(thawte_der())) == THAWTE_MD5
+        assert md5_hex(data) == want, data   # the library's choice (hashlib or MD5)
 
 
 def _update_both(h, block, view):
@@ -264,14 +291,15 @@ def _update_both(h, block, view):
 
 
 def test_md5_fallback_allocates_nothing_per_block():
-    h = MD5()
     block = bytearray(range(200))
     view = memoryview(block)
-    _update_both(h, block, view)  # warm up
-    assert allocated(_update_both, h, block, view) == 0
-    # byte by byte through the buffered path too
     one = memoryview(block)[:1]
-    assert allocated(h.update, one) == 0
+    for tf in _transforms():
+        h = _md5_with(tf)
+        _update_both(h, block, view)  # warm up
+        assert allocated(_update_both, h, block, view) == 0, tf
+        # byte by byte through the buffered path too
+        assert allocated(h.update, one) == 0, tf
 
 
 def test_one_line_pem_and_lines_of_any_length():

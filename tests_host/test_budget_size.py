@@ -23,8 +23,10 @@ BUDGET = 24 * 1024          # DESIGN.md, "Budgets"
 # least not grow past its size after the last pass on it and the review
 # fixes that followed (29,256 bytes), plus what real modules' quirks needed
 # (the response-prefix rule, one-line PEM, the 1912 retry, numbered verbose
-# errors: 30,578 bytes, rounded up to 256).
-CEILING = 30720
+# errors: 30,578 bytes, rounded up to 256), plus the MD5 fallback's small
+# frames and its native (viper) block transform for ports without hashlib.md5
+# (md5.mpy 1,521 -> 2,850 bytes; an extension in DESIGN.md, not the core).
+CEILING = 30720 + 1536
 
 
 @pytest.fixture(scope="module")

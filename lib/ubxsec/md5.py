@@ -15,7 +15,11 @@ the same update()/digest() interface and allocates nothing per block:
   -i mod 4), so nothing is copied between steps.
 
 It is slow (pure bytecode); the library only uses it when hashlib.md5 is
-missing.
+missing. Where the port has a native emitter (ARM boards, x86/x64 unix), the
+block transform is compiled once with @micropython.viper at the first MD5()
+(from source: a .mpy holds no native code unless mpy-cross got the board's
+-march), about 20 times faster; ports without one (the WebAssembly port)
+refuse the decorator and keep the bytecode transform.
 """
 
 from array import array
@@ -66,6 +70,8 @@ class MD5:
     def __init__(self, data=None):
         self._h = array("H", _INIT)          # the digest state, lo/hi halves
         self._w = array("i", bytes(4 * _WORDS))
+        # the block transform: native where the port can, else bytecode
+        self._tf = _fast() or _transform
         self._block = bytearray(64)
         self._fill = 0
         self._count = 0
@@ -77,7 +83,7 @@ class MD5:
         i = 0
         while i < n:
             if self._fill == 0 and n - i >= 64:
-                _transform(self._h, self._w, data, i)
+                self._tf(self._h, self._w, data, i)
                 i += 64
                 self._count += 64
                 continue
@@ -85,7 +91,7 @@ class MD5:
             self._fill += 1
             i += 1
             if self._fill == 64:
-                _transform(self._h, self._w, self._block, 0)
+                self._tf(self._h, self._w, self._block, 0)
                 self._fill = 0
                 self._count += 64
 
@@ -174,3 +180,60 @@ def _rotate_add(w, s, a):
     lo += w[(a + 2) & 7]
     w[a + 1] = (t + w[((a + 2) & 7) + 1] + (lo >> 16)) & 0xFFFF
     w[a] = lo & 0xFFFF
+
+
+# -- native fast path ----------------------------------------------------------
+
+# The same block transform on machine words (uint is 32 or 64 bits: every sum
+# is masked to 32). State and message are read byte- and halfword-wise, so no
+# alignment is assumed; K comes from a word array built once.
+_VIPER = """
+@micropython.viper
+def transform(st,w,m,off:int):
+ h=ptr16(st);p=ptr8(m);kk=ptr32(KW);gx=ptr8(X);rs=ptr8(S)
+ M=(uint(0xFFFF)<<16)|uint(0xFFFF)
+ a=uint(h[0])|(uint(h[1])<<16);b=uint(h[2])|(uint(h[3])<<16)
+ c=uint(h[4])|(uint(h[5])<<16);d=uint(h[6])|(uint(h[7])<<16)
+ i=0
+ while i<64:
+  r=i>>4
+  if r==0:f=(b&c)|((b^M)&d)
+  elif r==1:f=(d&b)|((d^M)&c)
+  elif r==2:f=b^c^d
+  else:f=c^(b|(d^M))
+  q=off+((int(gx[i])-8)<<1)
+  t=(a+f+uint(kk[i])+(uint(p[q])|(uint(p[q+1])<<8)|(uint(p[q+2])<<16)|(uint(p[q+3])<<24)))&M
+  s=uint(rs[i]);t=((t<<s)|(t>>(uint(32)-s)))&M
+  a=d;d=c;c=b;b=(b+t)&M;i+=1
+ j=0
+ while j<8:
+  v=(uint(h[j])|(uint(h[j+1])<<16))+(a if j==0 else b if j==2 else c if j==4 else d)
+  h[j]=v&0xFFFF;h[j+1]=(v>>16)&0xFFFF;j+=2
+"""
+_native = []   # [] not tried yet; [fn] or [None] once tried
+
+
+def _fast():
+    if not _native:
+        _native.append(_compile_native())
+    return _native[0]
+
+
+def _compile_native():
+    import sys
+    if not getattr(sys.implementation, "_mpy", 0) >> 10:
+        return None   # the port emits no native code
+    scope = {"KW": array("I", _K), "X": _X, "S": _S}
+    try:
+        exec(_VIPER, scope)
+    except (SyntaxError, NotImplementedError, MemoryError):
+        return None
+    fn = scope["transform"]
+    # trust it only if it agrees with the bytecode transform
+    block = bytes(range(64))
+    one = array("H", _INIT)
+    two = array("H", _INIT)
+    w = array("i", bytes(4 * _WORDS))
+    fn(one, w, block, 0)
+    _transform(two, w, block, 0)
+    return fn if one == two else None
