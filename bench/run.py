@@ -595,7 +595,8 @@ def print_report(res):
                 "alloc_bytes_per_kb_pem", "alloc_bytes_per_kb_der_md5_fallback",
                 "alloc_bytes_per_kb_pem_md5_fallback"):
         print("  %-40s" % key + "".join("%12s" % _fmt(res["boards"][b][key]) for b in boards))
-    for key in ("fallback_bytes_per_s", "hashlib_bytes_per_s", "fallback_alloc_bytes_8k"):
+    for key in ("fallback_bytes_per_s", "bytecode_bytes_per_s", "native_bytes_per_s",
+                "hashlib_bytes_per_s", "fallback_alloc_bytes_8k", "bytecode_alloc_bytes_8k"):
         print("  %-40s" % ("md5." + key) + "".join("%12s" % _fmt(res["boards"][b]["md5"][key])
                                                     for b in boards))
     print()
@@ -729,7 +730,9 @@ def run(out_path, quick=False, valgrind=True):
                   "wasm32: the smallest initial heap (bisection, 256-byte steps) in which "
                   "bench_flow.py completes and micropython.mem_info()'s total has not grown. "
                   "flow_working_heap = min_heap_demo_flow - flow_live_after. md5: bench_md5.py, "
-                  "8 KB in 256-byte updates",
+                  "8 KB in 256-byte updates: fallback = ubxsec.md5 as MD5() runs it (native "
+                  "viper transform where the port emits native code), bytecode = its bytecode "
+                  "transform, hashlib = hashlib.md5 (None: the port has none)",
         "urc_latency_ms": "simulator: time.time_ns() after the URC's last byte was written to the pty; "
                           "device: time.time_ns() in the handler; %d URCs at 20/s while a command + "
                           "20 ms of poll() loop runs" % urc_count,

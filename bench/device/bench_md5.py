@@ -1,10 +1,13 @@
-# MD5 speed: the library's fallback (ubxsec.md5) and hashlib.md5 where the port
-# has it, over 8 KB fed in 256-byte chunks (as an import feeds it), and the
-# bytes the fallback allocates for those 8 KB after a warm-up.
+# MD5 speed: the library's MD5 (ubxsec.md5, as MD5() picks its transform:
+# native where the port emits native code, else bytecode), its bytecode
+# transform alone, and hashlib.md5 where the port has it; 8 KB fed in
+# 256-byte updates (as an import feeds it). Also the bytes each of the
+# library's transforms allocates for those 8 KB after a warm-up.
 
 import time
 
 import rig
+from ubxsec import md5 as md5_module
 from ubxsec.md5 import MD5
 
 SIZE = 8192
@@ -17,6 +20,12 @@ def feed(h):
     for _ in range(SIZE // CHUNK):
         h.update(data)
     return h.digest()
+
+
+def bytecode_md5():
+    h = MD5()
+    h._tf = md5_module._transform
+    return h
 
 
 def bytes_per_s(make):
@@ -33,18 +42,22 @@ def updates(h, n):
         n -= 1
 
 
-def allocated_8k():
-    h = MD5()
+def allocated_8k(make):
+    h = make()
     updates(h, 1)  # warm up
     before = rig.alloc_start()
     updates(h, SIZE // CHUNK)
     return rig.alloc_stop(before)
 
 
-alloc = allocated_8k()
-
-out = {"fallback_bytes_per_s": bytes_per_s(MD5), "fallback_alloc_bytes_8k": alloc,
+native = md5_module._fast() is not None
+out = {"fallback_bytes_per_s": bytes_per_s(MD5),
+       "bytecode_bytes_per_s": bytes_per_s(bytecode_md5),
+       "native_bytes_per_s": bytes_per_s(MD5) if native else None,
+       "fallback_alloc_bytes_8k": allocated_8k(MD5),
+       "bytecode_alloc_bytes_8k": allocated_8k(bytecode_md5),
        "hashlib_bytes_per_s": None}
+assert feed(MD5()) == feed(bytecode_md5()), "the native transform disagrees"
 try:
     from hashlib import md5
 except ImportError:
