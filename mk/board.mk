@@ -1,5 +1,6 @@
 # `make board`: the module simulator and the virtual board wired together.
-# Prints the mpremote connect string and runs until Ctrl-C.
+# Prints the mpremote connect string and runs until Ctrl-C. VBOARD=wasm32: the
+# 32-bit board (boards/wasm32) instead of the unix port.
 # Included from the main Makefile (needs VPY and the `setup` target from there).
 
 BOARD_DIR  ?= $(CURDIR)/build/vboard
@@ -16,7 +17,7 @@ board: setup
 	trap 'kill $$sim $$brd 2>/dev/null; wait 2>/dev/null; exit 0' INT TERM; \
 	for i in $$(seq 100); do grep -q "ubxsim ready" $(BOARD_DIR)/ubxsim.out 2>/dev/null && break; \
 	    kill -0 $$sim 2>/dev/null || { cat $(BOARD_DIR)/ubxsim.log; exit 1; }; sleep 0.1; done; \
-	$(VPY) boards/unix/launch.py --link $(BOARD_DIR)/board.tty --flash $(BOARD_DIR)/flash \
+	$(VPY) boards/$(if $(filter wasm32,$(VBOARD)),wasm32,unix)/launch.py --link $(BOARD_DIR)/board.tty --flash $(BOARD_DIR)/flash \
 	    --uart $(BOARD_DIR)/module.tty --heapsize $(BOARD_HEAP) \
 	    > $(BOARD_DIR)/vboard.out 2> $(BOARD_DIR)/vboard.log & brd=$$!; \
 	for i in $$(seq 300); do grep -q "vboard ready" $(BOARD_DIR)/vboard.out 2>/dev/null && break; \
