@@ -533,7 +533,7 @@ def budgets(res):
     rows += [
         ("DER and PEM chunk loops: 0 B per KB on both boards, with or without hashlib.md5",
          all(float(x.rsplit(" ", 1)[1]) <= 0 for x in loops), "; ".join(loops)),
-        ("wasm32: demo flow, library as .mpy, in a 48 KB heap",
+        ("wasm32: demo flow, library compiled by mpy-cross, in a 48 KB heap",
          wasm["min_heap_demo_flow"] <= BUDGET_WASM_FLOW_HEAP,
          "completes without growing the heap from %d B" % wasm["min_heap_demo_flow"]),
         ("wasm32: the flow's working heap (without loaded code) <= 16 KB",
