@@ -14,7 +14,17 @@ No hardware flow control: USART6's RTS/CTS pins (PG8/PG15) do not exist on
 the F411RE's 64-pin package and the firmware configures none; keep the baud
 rate modest and the RX buffer large instead.
 
-stm32's default UART rxbuf is only 64 bytes: a modem needs far more.
+stm32's default UART rxbuf is only 64 bytes: a modem needs far more. When
+the rxbuf is full, stm32 stops taking bytes in (it disables the RX
+interrupt) and what the module sends meanwhile is lost: read the UART often
+(the library's IRQ handler does). Writing the internal flash stalls the CPU
+while a sector is erased; the library drains the line before its own flash
+write (SessionKeeper.save), keep the application's writes away from module
+traffic too.
+
+MicroPython mounts this board's flash at /flash alone (sys.path '',
+'.frozen', '/flash', '/flash/lib'): `make deploy` puts the library in
+/flash/lib and board.py in /flash.
 """
 
 from micropython import const

@@ -1,5 +1,5 @@
-# Freezes ubxsec into a board image, on top of the port's own manifest.
-#   make firmware BOARD=RPI_PICO MICROPY=/path/to/micropython
+# ubxsec, frozen into a board image. `make firmware` includes this file after
+# the board's own manifest (see mk/deploy.mk); to use it by hand, add to your
+# board's manifest:  include("<this checkout>/firmware/manifest.py")
 # Paths are relative to this file.
-include("$(PORT_DIR)/boards/manifest.py")
 package("ubxsec", base_path="../lib")

@@ -6,9 +6,10 @@ prints `vboard ready LINK`): VIRTUAL_BOARDS maps their names to launchers.
     wasm32  boards/wasm32/launch.py MicroPython's WebAssembly port under node (32-bit)
 A VBoard without board= is $VBOARD's (default unix64).
 
-    vboard_factory(uart=None, heapsize=None, flash=None, board=None)
+    vboard_factory(uart=None, heapsize=None, flash=None, mount=None, board=None)
                     start the launcher (REPL link and flash in tmp_path unless
-                    flash= names a directory); returns a VBoard with .connect
+                    flash= names a directory; the flash mounted at $VBOARD_MOUNT,
+                    "/" by default, "/flash" as on stm32); returns a VBoard with .connect
                     (the mpremote connect string), .flash, .log(), .stop()
     vboard          vboard_factory() with no UART wired
     rig_factory(baud=115200, heapsize=None, board=None, **sim_opts)
@@ -69,7 +70,7 @@ def board_missing(board):
 class VBoard:
     """One launcher process: a virtual board (unix64 or wasm32)."""
 
-    def __init__(self, workdir, uart=None, heapsize=None, flash=None, board=None):
+    def __init__(self, workdir, uart=None, heapsize=None, flash=None, mount=None, board=None):
         self.board = board_name(board)
         launcher = VIRTUAL_BOARDS[self.board]
         workdir = Path(workdir)
@@ -82,6 +83,9 @@ class VBoard:
             cmd += ["--uart", str(uart)]
         if heapsize is not None:
             cmd += ["--heapsize", str(heapsize)]
+        mount = mount or os.environ.get("VBOARD_MOUNT")
+        if mount:
+            cmd += ["--mount", mount]
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log, cwd=str(ROOT))
         self._wait_ready()
@@ -135,8 +139,8 @@ class Rig:
 def vboard_factory(tmp_path):
     started = []
 
-    def start(uart=None, heapsize=None, flash=None, board=None):
-        board = VBoard(tmp_path, uart=uart, heapsize=heapsize, flash=flash, board=board)
+    def start(uart=None, heapsize=None, flash=None, mount=None, board=None):
+        board = VBoard(tmp_path, uart=uart, heapsize=heapsize, flash=flash, mount=mount, board=board)
         started.append(board)
         return board
     yield start

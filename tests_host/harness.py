@@ -2,19 +2,24 @@
 
     target = Target(connect)            # any mpremote connect string
     build = compile_lib(target.mpy_info(), "build/mpy")
-    deploy(target, build, board="pico", tests=True)
+    deploy(target, build, board="pico", tests_dir=TESTS_DEVICE)
     result = run_device_test(target, "test_certs")   # DeviceResult
     result.check()                      # AssertionError with the device's failures
 
     with VirtualRig(workdir) as rig:    # simulator + virtual board, for tools
         Target(rig.connect) ...
 
-On the device: /lib/ubxsec/*.mpy, /lib/boards/<board>.py, /board.py (the one
-line that picks the board: `from boards.pico import uart`), /tests/ (the
-tests_device files and data/). Device tests run with /tests first on sys.path,
-so `__file__`-relative data paths resolve under /tests.
+On the device, in the board's own layout (Target.layout(): the lib directory
+is the first sys.path entry ending in /lib, as `mpremote mip` picks it; the
+working directory is os.getcwd() after a reset): <lib>/ubxsec/*.mpy,
+<lib>/boards/<board>.py, <cwd>/board.py (the one line that picks the board:
+`from boards.pico import uart`), <cwd>/tests/ (the tests_device files and
+data/). On rp2 and the virtual board that is /lib and /; on stm32 /flash/lib
+and /flash (nothing else is writable there). Device tests run with
+<cwd>/tests first on sys.path, so `__file__`-relative data paths resolve there.
 """
 
+import ast
 import os
 import re
 import subprocess
@@ -46,12 +51,47 @@ class HarnessError(Exception):
 
 # -- talking to a board --------------------------------------------------------
 
+class Layout:
+    """Where things go on one board: lib (the directory on sys.path for
+    packages) and cwd (the working directory after a reset, which is on
+    sys.path as '')."""
+
+    def __init__(self, lib, cwd):
+        self.lib = lib
+        self.cwd = cwd
+
+    def path(self, name):
+        """name on the board: as is if absolute, else under the working dir."""
+        if name.startswith("/"):
+            return name
+        return self.cwd.rstrip("/") + "/" + name
+
+    def __repr__(self):
+        return "Layout(lib=%r, cwd=%r)" % (self.lib, self.cwd)
+
+
+def layout_from(cwd, path):
+    """The Layout of a board whose os.getcwd() is cwd and sys.path is path."""
+    libs = [p for p in path if p.endswith("/lib") and not p.startswith("/rom")]
+    if not libs:
+        raise HarnessError("no lib directory on the board's sys.path %r: the library "
+                           "would not be importable" % (path,))
+    return Layout(libs[0], cwd)
+
+
+# one round trip: the .mpy the board loads and where its files go
+_PROBE = ("import sys, os\n"
+          "print('MPY', getattr(sys.implementation, '_mpy', 0))\n"
+          "print('LAYOUT', repr((os.getcwd(), list(sys.path))))")
+
+
 class Target:
     """A board reached with mpremote (a serial device, a pty, rfc2217://...)."""
 
     def __init__(self, connect, timeout=120):
         self.connect = connect
         self.timeout = timeout
+        self._probed = None
 
     def mpremote(self, *args, timeout=None, check=True):
         """`mpremote connect <port> args...`: stdout if check, else the process."""
@@ -65,39 +105,63 @@ class Target:
         args = ("soft-reset", "exec", code) if reset else ("resume", "exec", code)
         return self.mpremote(*args, timeout=timeout, check=check)
 
+    def _probe(self):
+        """(sys.implementation._mpy, Layout), asked once per Target."""
+        if self._probed is None:
+            out = self.exec(_PROBE)
+            mpy = re.search(r"^MPY (\d+)", out, re.M)
+            where = re.search(r"^LAYOUT (.+)$", out, re.M)
+            if not mpy or not where:
+                raise HarnessError("cannot read sys.implementation._mpy, os.getcwd() and "
+                                   "sys.path from %s:\n%s" % (self.connect, out))
+            try:
+                cwd, path = ast.literal_eval(where.group(1).strip())
+            except (ValueError, SyntaxError):
+                raise HarnessError("unreadable layout from %s: %r" % (self.connect, where.group(1))) from None
+            self._probed = (int(mpy.group(1)), layout_from(cwd, path))
+        return self._probed
+
     def mpy_info(self):
         """(mpy major version, native arch name or None) of the board."""
-        out = self.exec("import sys; print('MPY', getattr(sys.implementation, '_mpy', 0))")
-        match = re.search(r"^MPY (\d+)", out, re.M)
-        if not match:
-            raise HarnessError("cannot read sys.implementation._mpy from %s:\n%s" % (self.connect, out))
-        value = int(match.group(1))
-        arch = value >> 10
-        return value & 0xFF, MPY_ARCHES[arch] if arch < len(MPY_ARCHES) else None
+        return mpy_info_from(self._probe()[0])
+
+    def layout(self):
+        """The board's Layout (lib directory, working directory)."""
+        return self._probe()[1]
+
+
+def mpy_info_from(value):
+    """sys.implementation._mpy -> (major version, mpy-cross -march or None)."""
+    arch = value >> 10
+    return value & 0xFF, MPY_ARCHES[arch] if arch < len(MPY_ARCHES) else None
 
 
 # -- build ---------------------------------------------------------------------
 
-def compile_lib(mpy_info, out_dir):
-    """Compile lib/ubxsec/*.py with mpy-cross for the board; returns out_dir/ubxsec."""
+def compile_lib(mpy_info, out_dir, package=LIB):
+    """Compile package/*.py (lib/ubxsec) with mpy-cross for the board: its
+    .mpy version and, when the board reports one, its native architecture
+    (-march), without which @micropython.native/viper code does not compile.
+    Returns out_dir/<package name>."""
     major, arch = mpy_info
     if major and major != MPY_MAJOR:
         raise HarnessError("the board loads .mpy version %d, mpy-cross emits version %d: "
                            "use MicroPython 1.23 or newer on the board" % (major, MPY_MAJOR))
     if not MPY_CROSS.exists():
         raise HarnessError("%s missing: run `make setup`" % MPY_CROSS)
-    dest = Path(out_dir) / "ubxsec"
+    package = Path(package)
+    dest = Path(out_dir) / package.name
     dest.mkdir(parents=True, exist_ok=True)
-    sources = sorted(LIB.glob("*.py"))
+    sources = sorted(package.glob("*.py"))
     if not sources:
-        raise HarnessError("no sources in %s" % LIB)
+        raise HarnessError("no sources in %s" % package)
     wanted = {src.stem + ".mpy" for src in sources}
     for stale in dest.glob("*.mpy"):
         if stale.name not in wanted:
             stale.unlink()
     for src in sources:
         cmd = [str(MPY_CROSS), "-o", str(dest / (src.stem + ".mpy")),
-               "-s", "ubxsec/" + src.name, str(src)]
+               "-s", "%s/%s" % (package.name, src.name), str(src)]
         if arch:
             cmd.insert(1, "-march=" + arch)
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -125,47 +189,46 @@ def board_line(board):
     return "from boards.%s import uart\n" % board_file(board).stem
 
 
-# Removes what a previous deploy left that this one does not bring (a stale .py
-# would shadow its .mpy) and makes the directories.
+# Makes the directories (parents first) and removes what a previous deploy
+# left in the package directory that this one does not bring (a stale .py
+# would shadow its .mpy).
 _PREPARE = """\
 import os
-def _tidy(d, keep):
-    try:
-        names = os.listdir(d)
-    except OSError:
-        os.mkdir(d)
-        return
-    for n in names:
-        if n not in keep:
-            os.remove(d + '/' + n)
 for _d in %r:
     try:
         os.mkdir(_d)
     except OSError:
         pass
-_tidy('/lib/ubxsec', %r)
+for _n in os.listdir(%r):
+    if _n not in %r:
+        os.remove(%r + '/' + _n)
 """
 
 
 def deploy(target, mpy_dir, board, tests_dir=None, extra=(), mkdirs=()):
-    """Copy the compiled library, the board file, /board.py and (optionally)
-    a tests directory (to /tests) and extra (local path, remote path) files,
-    after making the directories mkdirs."""
+    """Copy the compiled library, the board file, board.py and (optionally)
+    a tests directory and extra (local path, board path) files, after making
+    the directories mkdirs. Board paths that are not absolute are under the
+    board's working directory (Layout.path)."""
     mpy_dir = Path(mpy_dir)
+    where = target.layout()
     names = sorted(p.name for p in mpy_dir.glob("*.mpy"))
-    dirs = ("/lib", "/lib/boards") + tuple(mkdirs) + (("/tests",) if tests_dir is not None else ())
-    target.exec(_PREPARE % (dirs, names))
+    package = where.lib + "/" + mpy_dir.name
+    dirs = [where.lib, where.lib + "/boards", package] + [where.path(d) for d in mkdirs]
+    if tests_dir is not None:
+        dirs.append(where.path("tests"))
+    target.exec(_PREPARE % (tuple(dirs), package, names, package))
     with tempfile.TemporaryDirectory() as tmp:
         select = Path(tmp) / "board.py"
         select.write_text(board_line(board))
         source = board_file(board)
-        args = ["cp", "-r", str(mpy_dir), ":lib/", "+",
-                "cp", str(source), ":lib/boards/" + source.name, "+",
-                "cp", str(select), ":board.py"]
+        args = ["cp", "-r", str(mpy_dir), ":" + where.lib + "/", "+",
+                "cp", str(source), ":%s/boards/%s" % (where.lib, source.name), "+",
+                "cp", str(select), ":" + where.path("board.py")]
         if tests_dir is not None:
-            args += ["+", "cp", "-r"] + _children(Path(tests_dir)) + [":tests/"]
+            args += ["+", "cp", "-r"] + _children(Path(tests_dir)) + [":" + where.path("tests") + "/"]
         for local, remote in extra:
-            args += ["+", "cp", str(local), ":" + remote]
+            args += ["+", "cp", str(local), ":" + where.path(remote)]
         target.mpremote("resume", *args, timeout=600)
 
 
@@ -225,8 +288,8 @@ def parse_output(name, output):
 
 
 _RUN = """\
-import sys
-sys.path.insert(0, '/tests')
+import sys, os
+sys.path.insert(0, os.getcwd().rstrip('/') + '/tests')
 import runner
 try:
     runner.main(%r)
@@ -248,9 +311,10 @@ class VirtualRig:
     the `rig` fixture), with the module's state and the board's flash kept in
     workdir: two runs see the same module and the same flash."""
 
-    def __init__(self, workdir, heapsize=None, baud=115200):
+    def __init__(self, workdir, heapsize=None, baud=115200, mount=None):
         self.workdir = Path(workdir)
         self.heapsize = heapsize
+        self.mount = mount    # None: $VBOARD_MOUNT or "/"; "/flash": as on stm32
         self.baud = baud
         self.sim = self.board = None
         self.connect = None
@@ -263,7 +327,7 @@ class VirtualRig:
             self.sim = SimProcess(self.workdir, baud=self.baud, guard_seconds=20.0,
                                   state=self.workdir / "module")
             self.board = VBoard(self.workdir, uart=self.sim.link, heapsize=self.heapsize,
-                                flash=self.workdir / "flash")
+                                flash=self.workdir / "flash", mount=self.mount)
         except (SimError, BoardError) as exc:
             self.close()
             raise HarnessError("the virtual rig did not start: %s" % exc) from None

@@ -98,7 +98,7 @@ def test_a_device_failure_is_reported_with_its_message(rig, failing_suite, tmp_p
     target = harness.Target(rig.connect)
     harness.deploy(target, harness.compile_lib(target.mpy_info(), tmp_path / "mpy"), "virtual",
                    tests_dir=failing_suite)
-    selected = target.exec("import sys, board; print(open('/board.py').read(), 'boards.virtual' in sys.modules)")
+    selected = target.exec("import sys, board; print(open('board.py').read(), 'boards.virtual' in sys.modules)")
     assert selected.split() == "from boards.virtual import uart True".split()
     result = harness.run_device_test(target, "test_purpose")
     assert (result.passed, result.failed) == (1, 1), result.output

@@ -1,33 +1,137 @@
-"""package.json installs exactly lib/ubxsec, and is what the generator writes."""
+"""The mip packages: the core (package.json) and each extension install
+exactly their modules into ubxsec/, every module belongs to one package, the
+files are what the generator writes, and the core works without the
+extensions."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
+import pytest
+
+import toolchain
 from harness import ROOT
 
+sys.path.insert(0, str(ROOT / "tools"))
+import package_json  # noqa: E402
+
 PACKAGE = ROOT / "lib" / "ubxsec"
+MICROPYTHON = toolchain.MICROPYTHON
 
 
-def _package():
-    return json.loads((ROOT / "package.json").read_text())
+def _load(rel):
+    return json.loads((ROOT / rel).read_text())
 
 
-def test_package_json_lists_exactly_the_library_files():
-    urls = _package()["urls"]
+def _installs(rel):
+    """{destination: source file} of one package file."""
+    base = (ROOT / rel).parent
+    return {dest: (base / src).resolve() for dest, src in _load(rel)["urls"]}
+
+
+def test_every_module_is_in_exactly_one_package():
     on_disk = sorted("ubxsec/" + p.name for p in PACKAGE.glob("*.py"))
-    assert sorted(dest for dest, _ in urls) == on_disk
-    for dest, src in urls:
-        assert src == "lib/" + dest
-        assert (ROOT / src).is_file(), src
+    installed = []
+    for rel in ["package.json"] + ["lib/ubxsec-%s.json" % n for n in package_json.EXTENSIONS]:
+        installed += list(_installs(rel))
+    assert sorted(installed) == on_disk
 
 
-def test_package_json_version_is_the_library_version():
+def test_core_package_is_the_engine_and_the_command_families():
+    got = _installs("package.json")
+    assert sorted(got) == sorted("ubxsec/%s.py" % m for m in
+                                 ("__init__", "at", "certs", "chip", "errors", "params", "pem",
+                                  "profiles", "ring"))
+    for dest, src in got.items():
+        assert src == ROOT / "lib" / dest
+
+
+@pytest.mark.parametrize("name", sorted(package_json.EXTENSIONS))
+def test_extension_installs_next_to_the_core(name):
+    rel = "lib/ubxsec-%s.json" % name
+    got = _installs(rel)
+    assert sorted(got) == ["ubxsec/%s.py" % name]
+    for dest, src in got.items():
+        assert src == ROOT / "lib" / dest and src.is_file()
+    for _, src in _load(rel)["urls"]:
+        # relative, and without dot segments: mip joins it to the package
+        # file's URL as is, and not every server resolves "../"
+        assert ":" not in src and not src.startswith("/") and ".." not in src.split("/")
+
+
+@pytest.mark.parametrize("board", sorted(p.stem for p in (ROOT / "boards").glob("*.py")))
+def test_board_package_installs_the_board_as_board_py(board):
+    assert _installs("boards/%s.json" % board) == {"board.py": ROOT / "boards" / (board + ".py")}
+
+
+def test_every_package_has_the_library_version():
     init = (PACKAGE / "__init__.py").read_text()
-    assert '__version__ = "%s"' % _package()["version"] in init
+    for rel in package_json.packages():
+        assert '__version__ = "%s"' % _load(rel)["version"] in init, rel
 
 
-def test_package_json_is_up_to_date():
+def test_package_files_are_up_to_date():
     proc = subprocess.run([sys.executable, str(ROOT / "tools" / "package_json.py"), "--check"],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_check_names_a_module_without_a_package(monkeypatch):
+    monkeypatch.setattr(package_json, "EXTENSIONS",
+                        {k: v for k, v in package_json.EXTENSIONS.items() if k != "trace"})
+    with pytest.raises(package_json.Stale, match="trace.py belongs to no package"):
+        package_json.check()
+
+
+def test_check_finds_a_stale_file(monkeypatch):
+    monkeypatch.setattr(package_json, "version", lambda: "9.9.9")
+    with pytest.raises(package_json.Stale, match="package.json is stale"):
+        package_json.check()
+
+
+# -- the core alone on MicroPython ----------------------------------------------
+
+def _install(tmp_path, rels):
+    """The files of the package files rels, laid out as mip would."""
+    for rel in rels:
+        for dest, src in _installs(rel).items():
+            (tmp_path / dest).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, tmp_path / dest)
+    return tmp_path
+
+
+def _micropython(path, code):
+    toolchain.require(MICROPYTHON)
+    proc = subprocess.run([str(MICROPYTHON), "-c", code], env=dict(os.environ, MICROPYPATH=str(path)),
+                          capture_output=True, text=True, timeout=60)
+    return proc.stdout + proc.stderr
+
+
+CORE_USE = """
+import ubxsec
+from ubxsec import at, ring, certs, profiles, chip, pem, errors, params
+from ubxsec.pem import PemDecoder
+d = PemDecoder()
+print('core', ubxsec.__version__, d is not None)
+for ext in ('http', 'session', 'trace', 'md5'):
+    try:
+        __import__('ubxsec.' + ext)
+        print('has', ext)
+    except ImportError:
+        print('no', ext)
+"""
+
+
+def test_core_imports_and_works_without_the_extensions(tmp_path):
+    out = _micropython(_install(tmp_path, ["package.json"]), CORE_USE)
+    assert out.split("\n")[:5] == ["core %s True" % package_json.version(),
+                                   "no http", "no session", "no trace", "no md5"], out
+
+
+def test_core_and_extensions_together_are_the_whole_library(tmp_path):
+    rels = ["package.json"] + ["lib/ubxsec-%s.json" % n for n in package_json.EXTENSIONS]
+    out = _micropython(_install(tmp_path, rels), CORE_USE)
+    assert out.split("\n")[:5] == ["core %s True" % package_json.version(),
+                                   "has http", "has session", "has trace", "has md5"], out

@@ -26,12 +26,13 @@ THAWTE_PEM = ROOT / "tests_device" / "data" / "thawte.pem"
 THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"   # the spec's example
 THAWTE_CN = "thawte Primary Root CA"
 ROOT_NAME = "ThawteCA"
-ROOT_ON_FLASH = "/certs/thawte.pem"
+# on the board, under its working directory (/ on rp2, /flash on stm32)
+ROOT_ON_FLASH = "certs/thawte.pem"
 PROFILE = 2
 RIG_DIR = ROOT / "build" / "rig"
 RIG_HOST = "server.test"
 RIG_ROOT_NAME = "RigTestRoot"
-RIG_ROOT_ON_FLASH = "/certs/rig_root.pem"
+RIG_ROOT_ON_FLASH = "certs/rig_root.pem"
 
 SETUP = "import ubxsec, demo_device as d\nfrom board import uart\nm = ubxsec.Module(uart())"
 
@@ -114,10 +115,11 @@ class Demo:
         mpy = harness.compile_lib(info, ROOT / "build" / "mpy")
         harness.deploy(self.target, mpy, self.board, extra=[
             (ROOT / "examples" / "demo_device.py", "demo_device.py"),
-            (THAWTE_PEM, ROOT_ON_FLASH.lstrip("/")),
-        ] + self.extra, mkdirs=("/certs",))
-        return "lib/ubxsec as .mpy (%s), board %s, %s on the board's flash" % (
-            info[1] or "bytecode", self.board, ROOT_ON_FLASH)
+            (THAWTE_PEM, ROOT_ON_FLASH),
+        ] + self.extra, mkdirs=("certs",))
+        where = self.target.layout()
+        return "ubxsec as .mpy (%s) in %s, board %s, %s on the board's flash" % (
+            info[1] or "bytecode", where.lib, self.board, where.path(ROOT_ON_FLASH))
 
     def chip_id(self):
         got = self.device("d.chip_id(m)", reset=True)
@@ -126,10 +128,11 @@ class Demo:
         return "chip ID " + got[0]
 
     def import_root(self):
-        got = self.device("d.import_root(m, %r, %r)" % (ROOT_ON_FLASH, ROOT_NAME))
+        path = self.target.layout().path(ROOT_ON_FLASH)
+        got = self.device("d.import_root(m, %r, %r)" % (path, ROOT_NAME))
         if got != [THAWTE_MD5]:
             raise StepFailed("MD5 %r, expected %s" % (got, THAWTE_MD5))
-        return "%s (%d bytes) -> MD5 %s verified" % (ROOT_ON_FLASH, THAWTE_PEM.stat().st_size, got[0])
+        return "%s (%d bytes) -> MD5 %s verified" % (path, THAWTE_PEM.stat().st_size, got[0])
 
     def list_certs(self):
         got = self.device("d.list_certs(m)")
@@ -150,7 +153,8 @@ class Demo:
         and made the profile's CA first."""
         lines = []
         if server is not None:
-            md5 = self.device("d.import_root(m, %r, %r)" % (RIG_ROOT_ON_FLASH, RIG_ROOT_NAME))
+            path = self.target.layout().path(RIG_ROOT_ON_FLASH)
+            md5 = self.device("d.import_root(m, %r, %r)" % (path, RIG_ROOT_NAME))
             self.device("d.set_profile(m, %d, %r)" % (PROFILE, RIG_ROOT_NAME))
             lines.append("the rig's server chains to a test root: imported as %s (MD5 %s), "
                          "profile %d CA -> %s" % (RIG_ROOT_NAME, md5[0], PROFILE, RIG_ROOT_NAME))
@@ -173,11 +177,11 @@ class RigServer:
     """A local HTTPS server with a throw-away PKI, reachable from the
     simulated module as RIG_HOST."""
 
-    def __init__(self, rig):
+    def __init__(self, rig, workdir):
         from https_server import HttpsServer
         from pki import TestPki
         pki = TestPki()
-        directory = RIG_DIR / "https"
+        directory = Path(workdir) / "https"
         directory.mkdir(parents=True, exist_ok=True)
         self.root_pem = directory / "root.pem"
         self.root_pem.write_bytes(pki.root.pem)
@@ -193,7 +197,7 @@ class RigServer:
 def run(target, board, url, server=None):
     demo = Demo(target, board)
     if server is not None:
-        demo.extra.append((server.root_pem, RIG_ROOT_ON_FLASH.lstrip("/")))
+        demo.extra.append((server.root_pem, RIG_ROOT_ON_FLASH))
     demo.step("deploy to the board", demo.deploy)
     demo.step("chip ID (AT+USECCHIP)", demo.chip_id)
     demo.step("import the Thawte root from flash by byte stream (AT+USECMNG=0)", demo.import_root)
@@ -214,20 +218,26 @@ def main(argv=None):
                         help="step 5's URL on real hardware (the virtual rig uses its own server)")
     parser.add_argument("--heapsize", default=os.environ.get("HEAPSIZE", ""),
                         help="the virtual board's GC heap, e.g. 32K (default: the board's)")
+    parser.add_argument("--mount", default=os.environ.get("VBOARD_MOUNT", ""), choices=("", "/", "/flash"),
+                        help="the virtual board's flash mount point: / as on rp2 (default), "
+                             "/flash alone as on stm32")
+    parser.add_argument("--workdir", default=str(RIG_DIR),
+                        help="the virtual rig's directory (module state, flash), kept between runs")
     args = parser.parse_args(argv)
     try:
         if args.port:
             run(harness.Target(args.port), args.board or "pico", args.url)
         else:
             print("[0] start the virtual rig (simulator + MicroPython unix port) in %s"
-                  % RIG_DIR.relative_to(ROOT), flush=True)
-            rig = harness.VirtualRig(RIG_DIR, heapsize=args.heapsize or None)
+                  % args.workdir, flush=True)
+            rig = harness.VirtualRig(args.workdir, heapsize=args.heapsize or None,
+                                     mount=args.mount or None)
             with Progress():
                 rig.__enter__()
             server = None
             try:
                 print("    board on %s" % rig.connect, flush=True)
-                server = RigServer(rig)
+                server = RigServer(rig, args.workdir)
                 print("    HTTPS server https://%s/ on 127.0.0.1:%d (through the simulator's host map)"
                       % (RIG_HOST, server.port), flush=True)
                 run(harness.Target(rig.connect), args.board or "virtual",

@@ -3,9 +3,13 @@
     python tools/deploy.py mpy [--arch armv6m]      # -> build/mpy/ubxsec/*.mpy
     PORT=/dev/ttyACM0 BOARD=pico python tools/deploy.py deploy [--tests]
 
-deploy asks the board which .mpy it loads, compiles for it, copies
-/lib/ubxsec/*.mpy, /lib/boards/<board>.py and /board.py (the one line that
-selects the board), and with --tests the tests_device files to /tests.
+deploy asks the board which .mpy it loads (sys.implementation._mpy: version
+and native architecture, so @micropython.viper/native code is compiled for
+the board's CPU with mpy-cross -march) and where its files go (the lib
+directory from sys.path, the working directory from os.getcwd(): /lib and /
+on rp2, /flash/lib and /flash on stm32), compiles for it and copies
+<lib>/ubxsec/*.mpy, <lib>/boards/<board>.py and <cwd>/board.py (the one line
+that selects the board), and with --tests the tests_device files to <cwd>/tests.
 """
 
 import argparse
@@ -28,7 +32,7 @@ def main(argv=None):
                         help="mpy-cross -march (mpy only; default: portable bytecode)")
     parser.add_argument("--port", default=os.environ.get("PORT", ""), help="mpremote connect string")
     parser.add_argument("--board", default=os.environ.get("BOARD") or "pico", help="board file in boards/")
-    parser.add_argument("--tests", action="store_true", help="also copy tests_device to /tests")
+    parser.add_argument("--tests", action="store_true", help="also copy tests_device to <cwd>/tests")
     args = parser.parse_args(argv)
     try:
         if args.action == "mpy":
@@ -43,8 +47,10 @@ def main(argv=None):
         target = harness.Target(args.port)
         out = harness.compile_lib(target.mpy_info(), BUILD)
         harness.deploy(target, out, args.board, tests_dir=harness.TESTS_DEVICE if args.tests else None)
-        print("deployed lib/ubxsec (.mpy) and board %s to %s; /board.py: %s"
-              % (args.board, args.port, harness.board_line(args.board).strip()))
+        where = target.layout()
+        print("deployed ubxsec (.mpy, %s) to %s/ubxsec and board %s on %s; %s: %s"
+              % (target.mpy_info()[1] or "bytecode", where.lib, args.board, args.port,
+                 where.path("board.py"), harness.board_line(args.board).strip()))
         return 0
     except harness.HarnessError as exc:
         print("%s: %s" % (args.action, exc), file=sys.stderr)

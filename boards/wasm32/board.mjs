@@ -1,7 +1,7 @@
 // The 32-bit virtual board: MicroPython's WebAssembly port under node.
 //
 //   node board.mjs --runtime PATH/micropython.mjs --flash DIR [--heapsize BYTES]
-//                  [--pystack WORDS] [--uart-fd N] [--exec CODE]
+//                  [--pystack WORDS] [--uart-fd N] [--mount / | /flash] [--exec CODE]
 //
 // stdin/stdout carry the board's REPL bytes (boards/wasm32/launch.py puts them
 // on a pty). Every input byte goes to the port's event-driven REPL
@@ -42,7 +42,7 @@ const EIO = 29;          // emscripten errno numbers
 const CTRL_A = 1, CTRL_E = 5, FORCED_EXIT = 0x100;
 
 function parseArgs(argv) {
-  const opts = { heapsize: 192 * 1024, pystack: 2048, uartFd: -1 };
+  const opts = { heapsize: 192 * 1024, pystack: 2048, uartFd: -1, mount: "/" };
   for (let i = 0; i < argv.length; i += 2) {
     const [key, value] = [argv[i], argv[i + 1]];
     if (value === undefined) fail("missing value for " + key);
@@ -51,10 +51,12 @@ function parseArgs(argv) {
     else if (key === "--heapsize") opts.heapsize = parseInt(value, 10);
     else if (key === "--pystack") opts.pystack = parseInt(value, 10);
     else if (key === "--uart-fd") opts.uartFd = parseInt(value, 10);
+    else if (key === "--mount") opts.mount = value;
     else if (key === "--exec") (opts.exec = opts.exec || []).push(value);
     else fail("unknown option " + key);
   }
   if (!opts.runtime || !opts.flash) fail("--runtime and --flash are required");
+  if (opts.mount !== "/" && opts.mount !== "/flash") fail("--mount is / or /flash");
   return opts;
 }
 
@@ -245,6 +247,7 @@ class Board {
     }
     if (this.opts.uartFd >= 0) addUart(FS, this.opts.uartFd);
     this.mp.globals.set("_wasm32_raw", enterRaw);
+    this.mp.globals.set("_wasm32_mount", this.opts.mount);
     try {
       this.mp.runPython(fs.readFileSync(BOOT, "utf8"));
     } catch (e) {

@@ -2,6 +2,7 @@
 
     python boards/wasm32/launch.py --link REPLLINK --flash DIR [--uart SIMLINK]
                                    [--heapsize 192K] [--node PATH] [--runtime PATH]
+                                   [--mount / | /flash]
 
 - "USB serial": a pty whose slave REPLLINK links to; `mpremote connect
   REPLLINK ...` drives the board's REPL through it. This process owns the pty
@@ -77,7 +78,8 @@ class Launcher:
         os.symlink(name, args.link)
         os.set_blocking(self.master, False)
         cmd = [args.node, BOARD_JS, "--runtime", args.runtime, "--flash",
-               os.path.join(args.flash, "fs"), "--heapsize", str(args.heapsize)]
+               os.path.join(args.flash, "fs"), "--heapsize", str(args.heapsize),
+               "--mount", args.mount]
         pass_fds = ()
         uart = None
         if args.uart:
@@ -183,6 +185,8 @@ def parse_args(argv):
                    help="initial GC heap of the port (it grows when full)")
     p.add_argument("--node", default=shutil.which("node") or "node", help="node binary")
     p.add_argument("--runtime", default=RUNTIME, help="the port's micropython.mjs")
+    p.add_argument("--mount", default="/", choices=("/", "/flash"),
+                   help='where the flash is mounted: "/" as on rp2, "/flash" alone as on stm32')
     args = p.parse_args(argv)
     if not os.path.isfile(args.runtime):
         p.error("no WebAssembly port at %s: run `make wasm32`" % args.runtime)

@@ -18,16 +18,28 @@ AT+USECPRF=<id>,13,<tag>: a ticket of up to 8192 base64 characters
 needs the engine's line buffer above the default 512 bytes, e.g.
 Module(uart, line_max=8300) (see ubxsec.Module). The data never goes to a trace (secret commands,
 and the engine redacts +UUSECPRF lines); the file on flash does hold it.
+
+Flash writes and reception: rp2 erases and programs flash with interrupts
+off, and a UART's 32-byte hardware FIFO lasts 2.8 ms at 115200 baud; bytes
+the module sends meanwhile are lost (without RTS/CTS nothing holds it).
+save() therefore never writes while a command or a '>' transfer is in
+flight (RuntimeError: not from a URC handler), and first drains the line:
+it dispatches what has arrived and waits until the module has been silent
+for the engine's quiet_ms (AtTimeout if it keeps sending for 2 s; nothing
+is written then).
 """
 
 import json
 import os
+import time
+from micropython import const
 
-from .errors import ProtocolError
+from .errors import AtTimeout, ProtocolError
 from .params import check_int
 from .profiles import DATA_TAGS, SESSION_TYPES, SecurityProfile, payload, session_value
 
 PREFIX = "+UUSECPRF:"
+_DRAIN_MS = const(2000)   # longest wait for a silent line before a flash write
 # session IDs (data tags 2, 12): sent in URCs only, not kept by the module
 
 
@@ -108,10 +120,14 @@ class SessionKeeper:
         """Write the profile's session data to path (JSON, about the size of
         the base64 data): a tmp file first, then renamed over path, so a
         power loss leaves the old file or the new one (littlefs renames
-        atomically; FAT removes the old file just before)."""
+        atomically; FAT removes the old file just before). The line is
+        drained first (see the module's docstring)."""
+        if self._at._active:
+            raise RuntimeError("save() writes flash: not while a command is in flight")
         if not self.capture(profile_id):
             raise ValueError("no session data")
         _, tag, v = self._state[profile_id]
+        self._drain()
         tmp = path + ".tmp"
         try:
             with open(tmp, "w") as f:
@@ -125,6 +141,25 @@ class SessionKeeper:
             except OSError:
                 pass
             raise
+
+    def _drain(self):
+        """Return once nothing has arrived for quiet_ms, dispatching what
+        does (URCs reach their handlers before the CPU stops for flash)."""
+        at = self._at
+        ring = at.ring
+        at.poll()  # what is already here: bytes after the last final result
+        now = time.ticks_ms()
+        give_up = time.ticks_add(now, _DRAIN_MS)
+        silent = time.ticks_add(now, at.quiet_ms)
+        while time.ticks_diff(silent, time.ticks_ms()) > 0:
+            if ring.fill() or ring.any():
+                at.poll()
+                now = time.ticks_ms()
+                if time.ticks_diff(give_up, now) <= 0:
+                    raise AtTimeout("the module kept sending for %d ms: session not saved" % _DRAIN_MS)
+                silent = time.ticks_add(now, at.quiet_ms)
+            else:
+                time.sleep_ms(1)
 
     def restore(self, path, profile_id=None):
         """Write a saved session back to the module (to profile_id, or the
