@@ -314,7 +314,9 @@ def build_mpy(build):
 
 
 def _mpy_cross(src, dst):
-    proc = subprocess.run([str(MPY_CROSS), "-o", str(dst), str(src)], capture_output=True, text=True)
+    # -O3 as deploy and the firmware build the library (harness.MPY_OPT)
+    proc = subprocess.run([str(MPY_CROSS), "-O3", "-o", str(dst), str(src)],
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         raise BenchError("mpy-cross %s: %s" % (src.name, proc.stderr))
 

@@ -46,8 +46,9 @@ FLOW_CONTROL = False
 def uart(baudrate=BAUD, flow_control=None, rxbuf=RXBUF):
     if flow_control is None:
         flow_control = FLOW_CONTROL
-    kwargs = {}
     if flow_control:
-        kwargs = {"cts": Pin(CTS_PIN), "rts": Pin(RTS_PIN), "flow": UART.RTS | UART.CTS}
+        return UART(UART_ID, baudrate=baudrate, bits=8, parity=None, stop=1,
+                    tx=Pin(TX_PIN), rx=Pin(RX_PIN), rxbuf=rxbuf, timeout=0,
+                    cts=Pin(CTS_PIN), rts=Pin(RTS_PIN), flow=UART.RTS | UART.CTS)
     return UART(UART_ID, baudrate=baudrate, bits=8, parity=None, stop=1,
-                tx=Pin(TX_PIN), rx=Pin(RX_PIN), rxbuf=rxbuf, timeout=0, **kwargs)
+                tx=Pin(TX_PIN), rx=Pin(RX_PIN), rxbuf=rxbuf, timeout=0)

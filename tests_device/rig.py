@@ -10,6 +10,27 @@ import time
 from ubxsec.errors import AtTimeout
 
 _module = None
+_series = None
+
+# 3GPP TS 27.007's verbose texts for the codes the tests meet
+TEXTS = {3: "operation not allowed", 4: "operation not supported", 20: "memory full",
+         22: "not found", 24: "text string too long", 50: "incorrect parameters"}
+
+# How real series answer where they differ from the spec, keyed by their
+# AT+CGMM answer (the simulator's models copy them: sim/ubxsim/models.py).
+#   md5_missing      MD5 of a name not stored: (code, verbose text; None when
+#                    the number comes in both AT+CMEE modes)
+#   texts            verbose texts other than 3GPP's
+#   full_store_plain an 11th import is refused with a bare ERROR before the `>`
+#   expiry_datetime  the list gives a user certificate's expiry as notAfter,
+#                    "YYYY/MM/DD hh:mm:ss" (the spec: the date of notAfter + 1 s)
+SERIES = {
+    "SARA-R510M8S": {"expiry_datetime": True},
+    "SARA-R410M-02B": {"full_store_plain": True},
+    "SARA-R422": {"md5_missing": (4, None)},
+    "LENA-R8001": {"md5_missing": (50, "parameters are invalid"),
+                   "texts": {50: "parameters are invalid"}},
+}
 
 
 def uart():
@@ -26,6 +47,36 @@ def module():
         import ubxsec
         _module = ubxsec.Module(uart())
     return _module
+
+
+def series():
+    """The module's AT+CGMM answer (its series), asked once."""
+    global _series
+    if _series is None:
+        # the answer is bare text: name what it starts with (any other line is a URC)
+        lines = module().at.command("+CGMM", info=("SARA-", "LENA-", "LARA-", "TOBY-", "LISA-"))
+        _series = lines[-1] if lines else ""
+    return _series
+
+
+def quirk(key, default=None):
+    return SERIES.get(series(), {}).get(key, default)
+
+
+def text(code):
+    """The module's verbose text for a +CME ERROR code."""
+    return quirk("texts", {}).get(code, TEXTS[code])
+
+
+def md5_missing():
+    """(code, verbose text or None) of the MD5 of a name that is not stored."""
+    return quirk("md5_missing", (22, text(22)))
+
+
+def expiry(date, date_time):
+    """How the list shows a user certificate's expiry: `date` (the date of
+    notAfter + 1 s) or `date_time` (notAfter itself) on the series that do."""
+    return date_time if quirk("expiry_datetime") else date
 
 
 def power_cycle(m):

@@ -12,7 +12,10 @@ import rig
 from checks import raises, data_path, data_file
 
 THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"  # from the spec's example
-THAWTE = Entry("CA", "rigThawte", "thawte Primary Root CA", "2036/07/17")
+# listed as the date of notAfter + 1 s, or as notAfter on the series that do (rig.expiry)
+THAWTE_EXPIRY = rig.expiry("2036/07/17", "2036/07/16 23:59:59")
+CLIENT_EXPIRY = rig.expiry("2035/01/01", "2034/12/31 23:59:59")
+THAWTE = Entry("CA", "rigThawte", "thawte Primary Root CA", THAWTE_EXPIRY)
 MAX_USER_ENTRIES = 10  # the spec: up to 10 certificates or private keys
 
 
@@ -145,8 +148,11 @@ def test_eleventh_user_entry_is_refused():
             name = "rigFill%d" % i
             c.import_bytes(der, CA, name)
             added.append(name)
-        exc = raises(CmeError, c.import_bytes, der, CA, "rigOneTooMany")
-        assert exc.code == 20 or exc.text == "memory full"
+        exc = raises(AtError, c.import_bytes, der, CA, "rigOneTooMany")
+        if rig.quirk("full_store_plain"):      # a bare ERROR before the prompt
+            assert not isinstance(exc, CmeError) and str(exc) == "ERROR", exc
+        else:
+            assert isinstance(exc, CmeError) and (exc.code == 20 or exc.text == rig.text(20)), exc
         if added:  # overwriting an existing name still works when full
             assert c.import_bytes(der, CA, added[0]) == THAWTE_MD5
     finally:
@@ -157,16 +163,16 @@ def test_eleventh_user_entry_is_refused():
 # -- every type in PEM and DER, every source -------------------------------------
 
 # (data file, kind, internal name, source, listing entry)
-CLIENT = Entry("CC", "rigCC", "rig client", "2035/01/01")   # notAfter 2034/12/31 23:59:59 + 1 s
+CLIENT = Entry("CC", "rigCC", "rig client", CLIENT_EXPIRY)   # notAfter 2034/12/31 23:59:59
 STREAMED = (
     ("cc_ec.pem", CC, "rigCC", "file", CLIENT),
-    ("cc_ec.der", CC, "rigCC2", "bytearray", Entry("CC", "rigCC2", "rig client", "2035/01/01")),
+    ("cc_ec.der", CC, "rigCC2", "bytearray", Entry("CC", "rigCC2", "rig client", CLIENT_EXPIRY)),
     ("sc_ec.pem", SC, "rigSC", "bytes", Entry("SC", "rigSC", None, None)),
     ("thawte.der", SC, "rigSC2", "memoryview", Entry("SC", "rigSC2", None, None)),
     ("pk_pkcs8.pem", PK, "rigPK8", "file", Entry("PK", "rigPK8", None, None)),
     ("pk_rsa.pem", PK, "rigPKrsa", "bytes", Entry("PK", "rigPKrsa", None, None)),
     ("pk_ec.der", PK, "rigPKder", "file", Entry("PK", "rigPKder", None, None)),
-    ("thawte.pem", CA, "rigCA", "bytearray", Entry("CA", "rigCA", "thawte Primary Root CA", "2036/07/17")),
+    ("thawte.pem", CA, "rigCA", "bytearray", Entry("CA", "rigCA", "thawte Primary Root CA", THAWTE_EXPIRY)),
 )
 
 

@@ -459,6 +459,8 @@ class _StepAt:
     """A stand-in engine: hands the source preallocated views and adds up
     what filling them allocates (`allocated`)."""
 
+    timeout_ms = 5000
+
     def __init__(self, chunk=256):
         self.buf = bytearray(chunk)
         self.full = memoryview(self.buf)

@@ -2,7 +2,8 @@
 
     sim_factory(**opts)  start `python -m ubxsim`; opts: baud (0), guard_seconds
                          (2.0), state (dir), faults (dict), families (tuple),
-                         boot_seconds, extra_args. Returns a SimProcess with
+                         boot_seconds, model (name, ubxsim.models), urcs (rate),
+                         urcs_seed, urcs_idle, extra_args. Returns a SimProcess with
                          .link, .control(verb, **kw), .stop().
     sim                  sim_factory() with the defaults
     at                   AtClient on sim.link: send(cmd) -> raw bytes up to the
@@ -41,7 +42,8 @@ class SimError(Exception):
 
 class SimProcess:
     def __init__(self, workdir, baud=0, guard_seconds=2.0, state=None, faults=None,
-                 families=None, boot_seconds=None, extra_args=()):
+                 families=None, boot_seconds=None, model=None, urcs=None, urcs_seed=None,
+                 urcs_idle=None, extra_args=()):
         workdir = Path(workdir)
         # unix socket paths are limited to ~107 bytes: keep them short
         self._sockdir = tempfile.mkdtemp(prefix="ubxsim-")
@@ -58,6 +60,14 @@ class SimProcess:
             cmd += ["--families", ",".join(families)]
         if boot_seconds is not None:
             cmd += ["--boot-seconds", str(boot_seconds)]
+        if model is not None:
+            cmd += ["--model", model]
+        if urcs is not None:
+            cmd += ["--urcs", str(urcs)]
+        if urcs_seed is not None:
+            cmd += ["--urcs-seed", str(urcs_seed)]
+        if urcs_idle is not None:
+            cmd += ["--urcs-idle", str(urcs_idle)]
         cmd += list(extra_args)
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr,

@@ -40,6 +40,10 @@ MPY_CROSS = BIN / "mpy-cross"
 MPY_ARCHES = (None, "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp",
               "armv7emdp", "xtensa", "xtensawin", "rv32imc", "rv64imc")
 MPY_MAJOR = 6  # what this mpy-cross emits; a board loads bytecode of the same major
+# As micropython-lib builds its packages (opt=3 in their manifests): no line
+# numbers in the bytecode, so less flash and less RAM once loaded. A library
+# traceback then shows function names without line numbers.
+MPY_OPT = "-O3"
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed\s*$")
 RESULT_LINE = re.compile(r"^(ok|FAIL) ")
@@ -160,7 +164,7 @@ def compile_lib(mpy_info, out_dir, package=LIB):
         if stale.name not in wanted:
             stale.unlink()
     for src in sources:
-        cmd = [str(MPY_CROSS), "-o", str(dest / (src.stem + ".mpy")),
+        cmd = [str(MPY_CROSS), MPY_OPT, "-o", str(dest / (src.stem + ".mpy")),
                "-s", "%s/%s" % (package.name, src.name), str(src)]
         if arch:
             cmd.insert(1, "-march=" + arch)
@@ -323,6 +327,10 @@ class VirtualRig:
         from fixtures_board import VBoard, BoardError
         from fixtures_sim import SimProcess, SimError
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # the workdir persists: only the last run's logs are kept
+        for pattern in ("ubxsim-*.stderr", "vboard-*.log"):
+            for old in self.workdir.glob(pattern):
+                old.unlink()
         try:
             self.sim = SimProcess(self.workdir, baud=self.baud, guard_seconds=20.0,
                                   state=self.workdir / "module")
@@ -338,12 +346,18 @@ class VirtualRig:
         return self
 
     def close(self):
+        logs = []
         if self.board is not None:
             self.board.stop()
+            logs.append(self.board.log_path)
             self.board = None
         if self.sim is not None:
             self.sim.stop()
+            logs.append(self.sim.stderr_path)
             self.sim = None
+        for path in logs:   # the workdir persists: keep only logs that say something
+            if path.exists() and not path.stat().st_size:
+                path.unlink()
 
     def __exit__(self, *exc):
         self.close()

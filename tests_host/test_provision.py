@@ -25,7 +25,7 @@ def config(tmp_path):
     return _config(tmp_path, {
         "certificates": [
             {"file": str(DATA / "thawte.pem"), "type": "CA", "name": "ProvPem"},
-            {"file": str(DATA / "thawte.der"), "type": "ca", "name": "ProvDer"},
+            {"file": str(DATA / "thawte.der"), "type": "CA", "name": "ProvDer"},
         ],
         "profiles": {"3": {"validation_level": 2, "ca_name": "ProvPem", "sni": "server.test"}},
     })
@@ -62,16 +62,56 @@ def test_a_changed_certificate_is_imported_again(rig, config, tmp_path):
     assert any("was absent" in line for line in lines)
 
 
+THAWTE = str(DATA / "thawte.pem")
+
+
 @pytest.mark.parametrize("config, message", [
-    ({"certificates": [{"file": "x.pem", "type": "CA", "name": "n"}]}, "no file"),
-    ({"certificates": [{"file": str(DATA / "thawte.pem"), "type": "XX", "name": "n"}]}, "type 'XX'"),
-    ({"certificates": [{"file": str(DATA / "thawte.pem"), "type": "CA"}]}, "'name' must be"),
-    ({"profiles": {"7": {"validation_level": 1}}}, "ids are 0-4"),
+    ({"certificates": [{"file": "x.pem", "type": "CA", "name": "n"}]},
+     r"certificates\[0\] \(n\), file .*x\.pem: cannot read it \(No such file"),
+    ({"certificates": [{"file": THAWTE, "type": "XX", "name": "n"}]}, "type 'XX' is not one of CA, CC, PK, SC$"),
+    ({"certificates": [{"file": THAWTE, "type": "ca", "name": "n"}]},
+     r"type 'ca' is not one of CA, CC, PK, SC \(upper case"),
+    ({"certificates": [{"file": THAWTE, "type": "CA"}]}, r"certificates\[0\]: 'name' must be"),
+    ({"certificates": [{"file": THAWTE, "type": "CA", "name": "a"},
+                       {"file": THAWTE, "type": "CA", "name": "a"}]}, r"certificates\[1\]: CA 'a' is listed twice"),
+    ({"certificates": [{"file": THAWTE, "type": "CA", "name": "a\"b"}]}, r"certificates\[0\] \(a\"b\).*name"),
+    ({"certificates": [{"file": THAWTE, "type": "CA", "name": "n", "password": "pw"}]},
+     r"certificates\[0\] \(n\), file .*thawte\.pem: .*password"),
+    ({"profiles": {"7": {"validation_level": 1}}}, "profiles.7: profile ids are 0-4"),
+    ({"profiles": {"3": {"validation_level": 7}}}, "profiles.3.validation_level: .*7"),
+    ({"profiles": {"3": {"server_hostname": "www.example .com"}}},
+     "profiles.3.server_hostname: 'www.example .com' is not a hostname"),
+    ({"profiles": {"3": {"sni": "bad_host!"}}}, "profiles.3.sni: 'bad_host!' is not a hostname"),
+    ({"profiles": {"3": {"tls_versoin": 3}}}, "profiles.3.tls_versoin: unknown key"),
+    ({"profiles": {"3": {"add_cipher": [0x1234]}}}, "profiles.3.add_cipher: .*cipher"),
+    ({"profiles": {"3": {"cipher_suite": 1, "add_cipher": [0xC02B]}}}, "profiles.3: one cipher form only"),
+    ({"profiles": {"3": {"psk": "x" * 65}}}, r"profiles.3.psk: psk: bad value \(not shown\)"),
     ({"profile": {}}, "only \"certificates\" and \"profiles\""),
 ])
 def test_bad_configs_are_refused_before_touching_the_board(tmp_path, config, message):
     with pytest.raises(provision.ConfigError, match=message):
         provision.load_config(_config(tmp_path, config))
+
+
+def test_an_empty_certificate_file_is_named(tmp_path):
+    (tmp_path / "empty.pem").write_bytes(b"\n")
+    config = {"certificates": [{"file": "empty.pem", "type": "CA", "name": "E"}]}
+    with pytest.raises(provision.ConfigError, match=r"certificates\[0\] \(E\), file .*empty\.pem: the file is empty"):
+        provision.load_config(_config(tmp_path, config))
+
+
+def test_a_board_failure_names_the_item_and_shows_what_was_applied(rig, tmp_path):
+    # TLS 1.3 passes the library's checks (0-4), the module refuses it
+    path = _config(tmp_path, {"certificates": [{"file": THAWTE, "type": "CA", "name": "ProvHalf"}],
+                              "profiles": {"3": {"tls_version": 4}}})
+    certs, profiles = provision.load_config(path)
+    lines = []
+    with pytest.raises(provision.ProvisionError) as info:
+        provision.provision(harness.Target(rig.connect), "virtual", certs, profiles, out=lines.append)
+    assert str(info.value).startswith("profile 3 (tls_version): CmeError"), str(info.value)
+    assert "Traceback" not in str(info.value)
+    assert lines[0] == "applied before the failure:"
+    assert any(line.startswith("CA ProvHalf") and "imported" in line for line in lines), lines
 
 
 def test_main_reports_a_bad_config_with_exit_status_2(tmp_path, capsys):

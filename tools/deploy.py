@@ -25,13 +25,20 @@ import harness  # noqa: E402
 BUILD = ROOT / "build" / "mpy"
 
 
+def default_board(port):
+    """The virtual board is a pty (make board's build/vboard/board.tty); a real
+    board's USB serial never is."""
+    return "virtual" if os.path.realpath(port).startswith("/dev/pts/") else "pico"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("action", choices=("mpy", "deploy"))
     parser.add_argument("--arch", default=os.environ.get("ARCH") or None,
                         help="mpy-cross -march (mpy only; default: portable bytecode)")
     parser.add_argument("--port", default=os.environ.get("PORT", ""), help="mpremote connect string")
-    parser.add_argument("--board", default=os.environ.get("BOARD") or "pico", help="board file in boards/")
+    parser.add_argument("--board", default=os.environ.get("BOARD") or None,
+                        help="board file in boards/ (default: virtual for the virtual board's pty, else pico)")
     parser.add_argument("--tests", action="store_true", help="also copy tests_device to <cwd>/tests")
     args = parser.parse_args(argv)
     try:
@@ -44,6 +51,8 @@ def main(argv=None):
             print("deploy: set PORT to the board's mpremote connect string (e.g. PORT=/dev/ttyACM0 or a0)",
                   file=sys.stderr)
             return 2
+        if args.board is None:
+            args.board = default_board(args.port)
         target = harness.Target(args.port)
         out = harness.compile_lib(target.mpy_info(), BUILD)
         harness.deploy(target, out, args.board, tests_dir=harness.TESTS_DEVICE if args.tests else None)

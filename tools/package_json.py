@@ -108,15 +108,17 @@ def check():
 
 def mpy_sizes(mpy_cross=MPY_CROSS):
     """{"core": bytes, "http": bytes, ...}: each package's modules compiled with
-    mpy-cross (default options: portable bytecode), named ubxsec/<m>.py as
-    on a board, so the figure does not depend on where the tree is."""
+    mpy-cross as deploy and the firmware build them (-O3, portable
+    bytecode), named ubxsec/<m>.py as on a board, so the figure does not
+    depend on where the tree is."""
     sizes = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, modules in (("core", CORE),) + tuple(EXTENSIONS.items()):
             total = 0
             for module in modules:
                 out = Path(tmp) / (module + ".mpy")
-                proc = subprocess.run([str(mpy_cross), "-o", str(out), "ubxsec/%s.py" % module],
+                proc = subprocess.run([str(mpy_cross), "-O3", "-o", str(out),
+                                       "ubxsec/%s.py" % module],
                                       cwd=str(LIB), capture_output=True, text=True)
                 if proc.returncode:
                     raise RuntimeError("mpy-cross ubxsec/%s.py: %s" % (module, proc.stderr.strip()))

@@ -218,6 +218,10 @@ class Interpreter:
                 pass
         return True
 
+    def running(self):
+        """True while the interpreter runs code (not at a REPL prompt)."""
+        return self._sigint_caught()
+
     def _sigint_caught(self):
         try:
             with open("/proc/%d/status" % self.proc.pid) as f:
@@ -288,6 +292,8 @@ class Board:
         self.wiring = None
         self.to_host = bytearray()
         self.to_board = bytearray()
+        self._out_cr = False    # the last byte sent to the host was CR
+        self._typed = b""       # the start of a UTF-8 character typed
 
     # -- set-up -----------------------------------------------------------
 
@@ -376,6 +382,8 @@ class Board:
                     data = os.read(usb, 4096)
                 except BlockingIOError:
                     data = b""
+                if filt.mode == "friendly" and (self._typed or max(data, default=0) > 0x7F):
+                    data = self._typed_text(data, interp)
                 for byte in data:
                     if byte == CTRL_C and interp.interrupt():
                         continue
@@ -413,8 +421,37 @@ class Board:
             return 0
 
     def _to_host(self, data):
+        # A board's stdout is "cooked": every LF goes out as CR LF. The unix
+        # port writes a bare LF, which staircases in a terminal.
         if data:
-            self.to_host += data
+            lf_first = data[:1] == b"\n" and self._out_cr
+            self._out_cr = data[-1:] == b"\r"
+            data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            self.to_host += data[1:] if lf_first else data
+
+    def _typed_text(self, data, interp):
+        """Typed text for the friendly REPL: MicroPython's line editor drops
+        every byte above 0x7E, so each non-ASCII character becomes its
+        escape (\\u00e9 for é): the same str once inside a string literal.
+        Code that is running (input()) gets the bytes as they are."""
+        data = self._typed + data
+        self._typed = b""
+        if interp.running():
+            return data
+        cut = len(data)
+        for back in range(1, min(4, len(data)) + 1):   # keep a split character
+            lead = data[-back]
+            if lead >= 0xC0:
+                if back < (2 if lead < 0xE0 else 3 if lead < 0xF0 else 4):
+                    cut = len(data) - back
+                break
+            if lead < 0x80:
+                break
+        data, self._typed = data[:cut], data[cut:]
+        text = data.decode("utf-8", "replace")
+        return "".join(c if ord(c) < 0x80 else
+                       ("\\u%04x" % ord(c) if ord(c) < 0x10000 else "\\U%08x" % ord(c))
+                       for c in text).encode()
 
     def _drain_to_host(self, seconds):
         deadline = time.monotonic() + seconds

@@ -4,6 +4,11 @@
     import ubxsec
     m = ubxsec.Module(UART(1, 115200, rxbuf=1024))
     print(m.chip_id())
+    m.certs.import_file("ca.pem", ubxsec.CA, "MyCA")   # kinds CA, CC, PK, SC
+    try:
+        m.profile(2).tls_version(4)
+    except ubxsec.CmeError as e:                      # every exception is here
+        print(e.code, e)
 
 Module builds the RX ring, attaches the UART IRQ (IRQ_RXIDLE if the UART has
 it, else IRQ_RX, else none: the engine then polls the UART while it waits),
@@ -25,12 +30,17 @@ long as the Module lives (a longer answer is dropped whole and raises
 ProtocolError, the engine staying in sync).
 """
 
-from .ring import Ring
-from .at import AtEngine
+# every exception at the top: ubxsec.CmeError, ubxsec.AtTimeout ... (errors.py
+# defines nothing else; one star import is smaller than the list of names)
+from .errors import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
 
-_STARTUP = ("E0", "+CMEE=2")
+# certificate kinds (the spec's <type>): m.certs.import_file("ca.pem", ubxsec.CA, "MyCA")
+CA = 0
+CC = 1
+PK = 2
+SC = 3
 
 
 class Module:
@@ -40,11 +50,14 @@ class Module:
         # nothing); the default soft handler is scheduled by the port.
         # line_max: longest received line; raise it to read session data
         # (base64 up to 8192 characters) back from the module.
+        # imported here, not at the top: dir(ubxsec) shows the API only
+        from .ring import Ring
+        from .at import AtEngine
         self.uart = uart
         self.ring = Ring(rx_size, uart)
         self.at = AtEngine(uart, self.ring, timeout_ms=timeout_ms, chunk=chunk, trace=trace,
                            line_max=line_max)
-        self.at.set_startup(_STARTUP)
+        self.at.set_startup(("E0", "+CMEE=2"))
         # last: a bad argument above leaves no handler attached
         self.irq_mode = self._attach(uart, irq_hard)
         self._certs = None
@@ -75,13 +88,17 @@ class Module:
 
     def chip_id(self):
         from .chip import read_chip_id  # loaded on first use, as certs/profiles
-        return read_chip_id(self.at)
+        from .errors import AtError, _refused
+        try:
+            return read_chip_id(self.at)
+        except AtError as exc:
+            raise _refused(exc, "read the chip ID")
 
     @property
     def certs(self):
         if self._certs is None:
             from .certs import Certs
-            self._certs = Certs(self.at)
+            self._certs = Certs(self.at, _baud(self.uart))
         return self._certs
 
     def profile(self, n):
@@ -93,3 +110,13 @@ class Module:
 
     def poll(self):
         return self.at.poll()
+
+
+def _baud(uart):
+    """The UART's baud rate from its repr ("UART(0, baudrate=115200, ...)" on
+    every port); 9600 if it does not say (import timeouts then err long)."""
+    r = repr(uart)
+    i = j = r.find("baudrate=") + 9
+    while r[j:j + 1].isdigit():
+        j += 1
+    return int(r[i:j]) if j > i > 8 else 9600

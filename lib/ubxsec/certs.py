@@ -45,7 +45,7 @@ from collections import namedtuple
 from io import BytesIO
 from micropython import const
 
-from .errors import AtError, CmeError, ProtocolError, UbxError, VerifyError
+from .errors import AtError, AtTimeout, CmeError, ProtocolError, UbxError, VerifyError, _refused
 from .params import fields, quoted
 from .pem import PemDecoder, new_md5
 
@@ -116,6 +116,7 @@ class _Source:
         self.error = None
         self.known = None  # digest computed before sending
         self.used = False  # the module asked for data (a '>' came)
+        self.sent = 0  # bytes handed to the engine
 
     # fill() runs per chunk: it and its helpers keep their frames within the
     # 11 words MicroPython keeps on the C stack (a bigger one is allocated)
@@ -123,6 +124,7 @@ class _Source:
         self.used = True
         n = self.reader.readinto(mv) if self.buf is None else self._copy(mv)
         if n:
+            self.sent += n
             if self.decoder is not None:
                 if self.error is None:
                     self._n = n
@@ -157,8 +159,9 @@ class _Source:
 
 
 class Certs:
-    def __init__(self, at):
+    def __init__(self, at, baud=9600):
         self.at = at
+        self.baud = baud  # the UART's: an import's answer may take its wire time
         self._decoder = PemDecoder()
         self._peek = bytearray(_PEEK)
         self._fs_woken = False  # the AT+ULSTFILE workaround ran
@@ -171,8 +174,11 @@ class Certs:
         code, cmd = self._import_cmd(kind, name, password)
         f, total = _open(path)
         with f:
-            size, source = self._file_source(f, total, code, password)
-            return self._send_import(cmd, size, source, code, name, password)
+            try:
+                size, source = self._file_source(f, total, code, password)
+            except ValueError as exc:
+                raise ValueError("%s: %s" % (path, exc))
+            return self._send_import(cmd, size, source, code, name, password, path)
 
     def import_bytes(self, data, kind, name, password=None):
         """Import DER or PEM held in memory; returns the verified MD5."""
@@ -192,8 +198,8 @@ class Certs:
                                          _password_param(code, password))
         if expect_md5 is not None:
             expect_md5 = _md5_text(expect_md5, ValueError)
-        got = _md5_answer(self.at.command(cmd, secret=code == PK, redact=_redact(password)),
-                          1, code, name)
+        got = _md5_answer(self._cmd("import %s %r from module file %r" % (KINDS[code], name, filename),
+                                    cmd, code == PK, _redact(password)), 1, code, name)
         _verify(got, expect_md5 or got, name)
         return got
 
@@ -205,7 +211,10 @@ class Certs:
             return _hex(self._inspect(src, code, None)[2])
         f, total = _open(src)
         with f:
-            left, source = self._file_source(f, total, code, None)
+            try:
+                left, source = self._file_source(f, total, code, None)
+            except ValueError as exc:
+                raise ValueError("%s: %s" % (src, exc))
             view = memoryview(self._peek)
             while left:
                 n = source.fill(view if left >= _PEEK else view[:left])
@@ -221,24 +230,32 @@ class Certs:
         AT+UDWNFILE, byte for byte (for import_from_module_file()); returns
         the size."""
         cmd = "+UDWNFILE=%s," % quoted(module_filename, _FILENAME_MAX, "filename", 1)
+        what = "upload to module file %r" % module_filename
         if not isinstance(src, str):
             size = _check_size(_buffer_len(src))
-            self.at.command_with_data(cmd + str(size), size, _source(src, 0).fill)
-            return size
-        f, size = _open(src)
-        with f:
+            source = _source(src, 0)
+        else:
+            f, size = _open(src)
+            source = _Source(f)
+        try:
             _check_size(size)
-            self.at.command_with_data(cmd + str(size), size, _Source(f).fill)
+            self.at.command_with_data(cmd + str(size), size, source.fill, self._data_ms(size))
+        except AtError as exc:
+            raise _refused(exc, what)
+        finally:
+            if source.reader is not None:
+                source.reader.close()
         return size
 
     # -- management ----------------------------------------------------------
 
     def remove(self, kind, name):
-        self.at.command("+USECMNG=2," + self._lookup(kind, name))
+        self._cmd("remove %s %r" % (KINDS[kind_code(kind)], name), "+USECMNG=2," + self._lookup(kind, name))
 
     def md5(self, kind, name):
         """The module's MD5 (32 lowercase hex digits) of a stored item."""
-        lines = self.at.command("+USECMNG=4," + self._lookup(kind, name))
+        lines = self._cmd("MD5 of %s %r" % (KINDS[kind_code(kind)], name),
+                          "+USECMNG=4," + self._lookup(kind, name))
         return _md5_answer(lines, 4, kind_code(kind), name)
 
     def list(self, kind=None):
@@ -252,7 +269,7 @@ class Certs:
             want = KINDS[code]
             cmd += ",%d" % code
         entries = []
-        for line in self.at.command(cmd, info=_LIST_INFO):
+        for line in self._cmd("list", cmd, info=_LIST_INFO):
             entry = parse_entry(line)
             if want is not None and entry.kind != want:
                 raise ProtocolError("%s entry in a %s listing" % (entry.kind, want))
@@ -260,6 +277,18 @@ class Certs:
         return entries
 
     # -- internals -----------------------------------------------------------
+
+    def _cmd(self, what, cmd, secret=False, redact=None, info=None):
+        """at.command(); a refusal names what was refused."""
+        try:
+            return self.at.command(cmd, secret=secret, redact=redact, info=info)
+        except AtError as exc:
+            raise _refused(exc, what)
+
+    def _data_ms(self, size):
+        """Timeout for a transfer of size bytes: the usual one plus the wire
+        time of the data at the UART's baud rate (10 bits a byte), +25%."""
+        return self.at.timeout_ms + size * 12500 // self.baud
 
     @staticmethod
     def _lookup(kind, name):
@@ -274,7 +303,7 @@ class Certs:
 
     def _check_label(self, code, password):
         if password is not None:
-            raise ValueError("encrypted key: DER only")
+            raise ValueError("password with a PEM key: the module takes one with an encrypted DER key only")
         label = self._decoder.label
         if label not in (_KEY_LABELS if code == PK else _CERT_LABELS):
             raise ValueError("PEM label %r does not fit %s" % (label, KINDS[code]))
@@ -282,6 +311,8 @@ class Certs:
     def _inspect(self, data, code, password):
         """(lead, size, md5 digest) of DER/PEM bytes, fully checked."""
         total = _buffer_len(data)
+        if not total:
+            raise ValueError("data: empty")
         if total and data[0] == 0x30:
             _check_der(data, total, total)
             h = new_md5()
@@ -309,7 +340,9 @@ class Certs:
         lead = _trim(peek, 0, n)[0]
         f.seek(lead)
         n = f.readinto(peek)
-        if not n or peek[0] != 0x2D:
+        if not n:
+            raise ValueError("empty file" if not total else "whitespace only")
+        if peek[0] != 0x2D:
             raise ValueError("neither DER nor PEM (-----BEGIN)")
         dec = self._decoder
         dec.reset()
@@ -330,8 +363,8 @@ class Certs:
         at = self.at
         cmd = cmd[0] + str(size) + cmd[1]
         try:
-            return at.command_with_data(cmd, size, source.fill, secret=code == PK,
-                                        redact=_redact(password))
+            return at.command_with_data(cmd, size, source.fill, self._data_ms(size),
+                                        secret=code == PK, redact=_redact(password))
         except CmeError as exc:
             # SARA-R422 refuses the first import on a file system never used
             # (+CME ERROR: 1912, before the prompt); listing the files once
@@ -342,12 +375,18 @@ class Certs:
         if at.trace:
             at.trace.event("CME 1912 before the prompt: AT+ULSTFILE, then the import again")
         at.command("+ULSTFILE")
-        return at.command_with_data(cmd, size, source.fill, secret=code == PK,
-                                    redact=_redact(password))
+        return at.command_with_data(cmd, size, source.fill, self._data_ms(size),
+                                    secret=code == PK, redact=_redact(password))
 
-    def _send_import(self, cmd, size, source, code, name, password):
+    def _send_import(self, cmd, size, source, code, name, password, path=None):
+        what = "import %s %r" % (KINDS[code], name) + (" from " + path if path else "")
         try:
             lines = self._transfer(cmd, size, source, code, password)
+        except (AtTimeout, KeyboardInterrupt) as exc:
+            # the data may all be in: say whether the module stored it
+            msg = str(exc)
+            raise type(exc)(what + ": " + (msg + "; " if msg else "")
+                            + self._outcome(source, size, code, name))
         except AtError as exc:  # ERROR / +CME ERROR: the module refused the data
             dec = source.decoder
             # a bad PEM: found while streaming, or (all of it sent) at its end;
@@ -357,7 +396,9 @@ class Certs:
                     source.digest()
                 except ValueError as err:
                     raise ValueError("%s (module: %s)" % (err, exc))
-            raise  # refused for its own reasons (name, memory, a reboot, ...)
+            # refused for its own reasons (name, memory, a reboot, ...)
+            raise _refused(exc, what, "likely a wrong password or a key format the module "
+                           "refuses" if code == PK else None)
         try:
             digest = source.digest()
         except ValueError as exc:  # a bad PEM found while it streamed
@@ -371,6 +412,26 @@ class Certs:
         _verify(got, _hex(digest), name)
         return got
 
+    def _outcome(self, source, size, code, name):
+        """Whether the module holds the item after an interrupted import,
+        from its MD5 (the engine is back in sync by now)."""
+        want = None
+        if source.known is not None or source.sent >= size:
+            try:
+                want = _hex(source.digest())
+            except ValueError:
+                pass
+        try:
+            have = self.md5(code, name)
+            if have == want:
+                return "the module holds it (MD5 %s matches)" % have
+            return "the module holds MD5 %s under that name%s" % (
+                have, ", not this one" if want else " (the data did not all go out)")
+        except (UbxError, KeyboardInterrupt) as exc:
+            if isinstance(exc, CmeError) and exc.code == 22:   # not found
+                return "the module does not hold it"
+            return "stored? unknown (%s): try certs.md5() later" % exc
+
 
 # -- helpers -----------------------------------------------------------------
 
@@ -379,7 +440,10 @@ def _open(path):
     """The file at path, open for reading, and its size."""
     if not isinstance(path, str) or not path:
         raise ValueError("path: a non-empty str")
-    f = open(path, "rb")
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise OSError(exc.errno, path + (": no such file" if exc.errno == 2 else ": cannot open"))
     n = f.seek(0, 2)
     f.seek(0)
     return f, n

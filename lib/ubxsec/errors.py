@@ -18,23 +18,48 @@ _CME_TEXTS = ("|3:operation not allowed|4:operation not supported|20:memory full
               "|25:invalid characters in text string|50:incorrect parameters|100:unknown|")
 
 
-def cme_code(text):
+def _cme_code(text):
     """The number of a verbose +CME ERROR text, or None if the table lacks it."""
     i = _CME_TEXTS.find(":%s|" % text.strip().lower())
     if i > 0:
         return int(_CME_TEXTS[_CME_TEXTS.rfind("|", 0, i) + 1:i])
 
 
-class CmeError(AtError):
-    """+CME ERROR: carries the numeric code (or None) and the verbose text
-    (or None). A verbose text known to 3GPP TS 27.007 also gets its code."""
+def _cme_text(code):
+    """The 27.007 text of a numeric code (AT+CMEE=1), or None."""
+    i = _CME_TEXTS.find("|%d:" % code)
+    if i >= 0:
+        i = _CME_TEXTS.find(":", i) + 1
+        return _CME_TEXTS[i:_CME_TEXTS.find("|", i)]
 
-    def __init__(self, code=None, text=None):
-        super().__init__(code if text is None else text)
+
+class CmeError(AtError):
+    """+CME ERROR: carries the numeric code (or None), the verbose text (or
+    None) and `what` was refused (operation, kind and name or file; never a
+    secret). A verbose text known to 3GPP TS 27.007 also gets its code, a
+    known code its text. str(e): what, text, code and the likely cause."""
+
+    def __init__(self, code=None, text=None, what=None, hint=None):
         if code is None and text:
-            code = cme_code(text)
+            code = _cme_code(text)
+        msg = text or (code is not None and _cme_text(code)) or "refused"
+        if code is not None:
+            msg += " (+CME ERROR: %d)" % code
+        if what:
+            msg = what + ": " + msg
+        if hint:
+            msg += "; " + hint
+        super().__init__(msg)
         self.code = code
         self.text = text
+        self.what = what
+
+
+def _refused(exc, what, hint=None):
+    """The module's refusal exc (AtError or CmeError) restated for `what`."""
+    if isinstance(exc, CmeError):
+        return CmeError(exc.code, exc.text, what, hint)
+    return AtError(what + ": ERROR" + ("; " + hint if hint else ""))
 
 
 class AtTimeout(UbxError):

@@ -12,15 +12,25 @@ from .errors import ProtocolError
 
 
 def check_str(value, max_len, what="parameter", min_len=0):
-    ok = isinstance(value, str) and min_len <= len(value) <= max_len
-    if ok:
+    """value if a str that fits; else ValueError naming the rule it breaks
+    (never the value: it may be a secret)."""
+    if not isinstance(value, str):
+        why = "want a str, not %s" % type(value).__name__
+    elif not min_len <= len(value) <= max_len:
+        why = "%d characters, allowed %d..%d" % (len(value), min_len, max_len)
+    else:
+        i = 0
         for ch in value:
-            if not " " <= ch <= "~" or ch == '"':
-                ok = False
-    if not ok:
-        raise ValueError("%s: want a str of %d..%d printable ASCII chars, no quote"
-                         % (what, min_len, max_len))
-    return value
+            if ch == '"':
+                why = "character %d is a quote (\"), which AT strings cannot hold" % i
+                break
+            if not " " <= ch <= "~":
+                why = "character %d is not printable ASCII (space to ~)" % i
+                break
+            i += 1
+        else:
+            return value
+    raise ValueError(what + ": " + why)
 
 
 def quoted(value, max_len, what="parameter", min_len=0):
@@ -31,7 +41,8 @@ def quoted(value, max_len, what="parameter", min_len=0):
 def check_int(value, allowed, what="parameter"):
     """allowed: a range or a tuple of the values the spec allows."""
     if not isinstance(value, int) or isinstance(value, bool) or value not in allowed:
-        raise ValueError("%s %r not allowed" % (what, value))
+        raise ValueError("%s %r: allowed %s" % (what, value, "%d..%d" % (allowed[0], allowed[-1])
+                                                 if isinstance(allowed, range) else allowed))
     return value
 
 

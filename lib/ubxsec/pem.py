@@ -99,6 +99,7 @@ class PemDecoder:
         self._bad_at = 0
         self._data = None
         self.der_len = 0
+        self._claim = -1  # length the DER's outer SEQUENCE header claims
         self.offset = 0  # PEM bytes consumed so far, for error messages
         self._steps = self._decode()  # one generator per import
         next(self._steps)
@@ -299,13 +300,20 @@ class PemDecoder:
         self._state = _DONE
         o = self._o
         if o:
+            if not self.der_len:
+                self._claim = _claimed(self._out, o)
             part = self._out_mv[:o]
             self._md5.update(part)
             if self._sink is not None:
                 self._sink(part)
             self.der_len += o
             self._o = 0
-        return self.der_len
+        # lines lost from the middle of the body leave valid base64 behind:
+        # the DER's own length tells
+        n, claim = self.der_len, self._claim
+        if claim >= 0 and claim != n:
+            self._error("body truncated? its DER has %d bytes, its header says %d" % (n, claim))
+        return n
 
     def digest(self):
         """16-byte MD5 of the DER (valid once, after finish())."""
@@ -317,6 +325,8 @@ class PemDecoder:
         return bytes(self._label[: self._label_n]).decode()
 
     def _flush_full(self):
+        if not self.der_len:
+            self._claim = _claimed(self._out, _OUT)
         self._md5.update(self._out)
         if self._sink is not None:
             self._sink(self._out_mv)
@@ -381,6 +391,23 @@ class PemDecoder:
             if line[_END_N + n] != self._label[n]:
                 self._fail(i, "END line mismatch")
             n += 1
+
+
+def _claimed(buf, n):
+    """The length a DER SEQUENCE starting buf[:n] claims (header included),
+    or -1 if buf does not start one (then nothing is checked)."""
+    if n < 2 or buf[0] != 0x30:
+        return -1
+    b = buf[1]
+    if b < 0x80:
+        return 2 + b
+    b &= 0x7F
+    if not 0 < b < 4 or n < 2 + b:
+        return -1
+    v = 0
+    for j in range(b):
+        v = v << 8 | buf[2 + j]
+    return 2 + b + v
 
 
 def _closes(line, n):

@@ -9,7 +9,7 @@ the expected fields raises ProtocolError.
 
 The op codes that take one int or one string (0, 1, 3-6, 10, 11, 14-16)
 share one getter/setter, SecurityProfile._simple, driven by the table
-_KEYS; their named methods are made from that table after the class.
+_KEYS; each has its own named method calling it.
 
 Ranges follow the spec's syntax for all products (TLS version 0-4, legacy
 suites 0-33, session tags 0,1,2,3,5,12,13,15, session types 0,1,3,10,11,13).
@@ -25,7 +25,7 @@ with secret=True, so a trace shows none of them.
 from io import BytesIO
 from micropython import const
 
-from .errors import ProtocolError
+from .errors import AtError, ProtocolError, _refused
 from .params import check_int, fields, quoted
 
 # the three forms of the cipher suite setting, as ciphers() reports them
@@ -138,9 +138,13 @@ def _codes(codes):
         codes = (codes,)
     out = []
     for c in codes:
+        if not isinstance(c, int) or isinstance(c, bool):
+            raise ValueError("cipher %r: want an IANA code such as 0xC02B" % (c,))
         w = _wire(c) if _known(c) else None
-        if w is None or w in out:
-            raise ValueError("cipher %r: unknown or twice" % (c,))
+        if w is None:
+            raise ValueError("cipher 0x%04X: not in the spec's Table 26" % c)
+        if w in out:
+            raise ValueError("cipher 0x%04X: listed twice" % c)
         out.append(w)
     if not out:
         raise ValueError("no cipher")
@@ -178,13 +182,32 @@ class SecurityProfile:
     # -- plumbing ------------------------------------------------------
     def _send(self, cmd, secret=False, data=None):
         if self._batch is not None:
-            self._batch.append((cmd, secret, data))
-        elif data is None:
-            self._at.command(cmd, secret=secret)
-        else:
+            return self._batch.append((cmd, secret, data))
+        self._command(cmd, secret, data)
+
+    def _command(self, cmd, secret=False, data=None):
+        """Send cmd now (never batched); a refusal names what was refused."""
+        try:
+            if data is None:
+                return self._at.command(cmd, secret=secret)
             data = data.encode()
             self._at.command_with_data(cmd, len(data), BytesIO(data).readinto,
                                        secret=secret)
+        except AtError as exc:
+            raise _refused(exc, self._what(cmd))
+
+    def _what(self, cmd):
+        """What cmd does, for a refusal: `profile 2 set tls_version (op 1)`;
+        never a value (it may be a secret)."""
+        parts = cmd.split(",")
+        if len(parts) < 2:
+            return "profile %d reset" % self.id
+        op = int(parts[1])
+        i = 0
+        while _KEYS[i + 1] != op:
+            i += 3
+        return "profile %d %s %s (op %d)" % (self.id, "set" if len(parts) > 2 + (op == 13) else "read",
+                                             _KEYS[i], op)
 
     def _set(self, op, s, secret=False):
         self._send("+USECPRF=%d,%d,%s" % (self.id, op, s), secret)
@@ -193,7 +216,7 @@ class SecurityProfile:
         """The fields after <id>,<op>[,<tag>] of the single answer line."""
         head = [self.id, op] if tag is None else [self.id, op, tag]
         cmd = "+USECPRF=" + ",".join([str(x) for x in head])
-        lines = self._at.command(cmd, secret=secret)
+        lines = self._command(cmd, secret)
         k = len(head)
         if len(lines) == 1:
             f = payload(lines[0], "+USECPRF:")
@@ -201,10 +224,12 @@ class SecurityProfile:
                 return f[k:]
         raise ProtocolError("bad answer to AT" + cmd)
 
-    def _simple(self, i, value):
-        """Set the op code of _KEYS[i] to value, or read it back when value
-        is None. lim 2 (psk_from_rot) takes and reads back a bool."""
-        what, op, n = _KEYS[i:i + 3]
+    def _simple(self, what, value):
+        """Set the op code of setting `what` (a name in _KEYS) to value, or
+        read it back when value is None. lim 2 (psk_from_rot) takes and
+        reads back a bool."""
+        i = _KEYS.index(what)
+        op, n = _KEYS[i + 1:i + 3]
         if n == 2 and (value is True or value is False):
             value = int(value)
         if value is not None:
@@ -219,7 +244,52 @@ class SecurityProfile:
         for w in codes:
             self._set(2, "100,%s,%d" % (w, n))
 
-    # -- op codes (the plain ones are made from _KEYS, below) -----------
+    # -- op codes taking one int or one str: _simple() with their limits --
+    def validation_level(self, value=None):
+        """0 none, 1 root of trust, 2 + hostname, 3 + date."""
+        return self._simple("validation_level", value)
+
+    def tls_version(self, value=None):
+        """0 any, 1-4 TLS 1.0-1.3 (the module may refuse 1.3)."""
+        return self._simple("tls_version", value)
+
+    def ca_name(self, value=None):
+        """Internal name of the trusted root (up to 200 chars)."""
+        return self._simple("ca_name", value)
+
+    def server_hostname(self, value=None):
+        """Hostname checked at validation levels 2 and 3 (up to 256 chars)."""
+        return self._simple("server_hostname", value)
+
+    def client_cert_name(self, value=None):
+        """Internal name of the client certificate (up to 200 chars)."""
+        return self._simple("client_cert_name", value)
+
+    def client_key_name(self, value=None):
+        """Internal name of the client private key (up to 200 chars)."""
+        return self._simple("client_key_name", value)
+
+    def sni(self, value=None):
+        """Server Name Indication (up to 128 chars)."""
+        return self._simple("sni", value)
+
+    def psk_from_rot(self, value=None):
+        """PSK and identity from the root of trust: a bool."""
+        return self._simple("psk_from_rot", value)
+
+    def ztp(self, value=None):
+        """Zero touch provisioning: 0 none, 1 CA and client, 2 client only."""
+        return self._simple("ztp", value)
+
+    def alpn(self, value=None):
+        """ALPN protocol name (up to 255 chars)."""
+        return self._simple("alpn", value)
+
+    def database(self, value=None):
+        """Roots to trust: 0 all, 1 user only, 2 pre-installed only."""
+        return self._simple("database", value)
+
+    # -- the other op codes ----------------------------------------------
     def reset(self):
         """Factory values for every setting of this profile."""
         self._send("+USECPRF=%d" % self.id)
@@ -385,8 +455,7 @@ class SecurityProfile:
 # session data that may need it, cipher list additions before removals
 # (removing the last entry would fall back to legacy suite 0), session
 # status/type before data. Per key: name, op code and lim (see _fits) for
-# the plain op codes, whose methods are made below; None for the methods
-# written out above. (Lists, not tuples: their names share the qstrs of the
+# the plain op codes (their methods call _simple); None for the others. (Lists, not tuples: their names share the qstrs of the
 # method names, a tuple constant would store every name again.)
 _KEYS = ["validation_level", 0, 4,       # 0 none, 1 root, 2 + hostname, 3 + date
          "tls_version", 1, 5,            # 0 any, 1-4 TLS 1.0-1.3
@@ -409,13 +478,3 @@ _KEYS = ["validation_level", 0, 4,       # 0 none, 1 root, 2 + hostname, 3 + dat
 _UNREAD = ["cipher_suite", "cipher_suite_iana", "cipher_list", "add_cipher",
            "remove_cipher", "key_password", "psk", "session_data"]
 _SPREAD = ["psk", "psk_identity", "pinning", "session_data"]  # tuple = args
-
-
-def _method(i):
-    return lambda self, value=None: self._simple(i, value)
-
-
-for _i in range(0, len(_KEYS), 3):
-    if _KEYS[_i + 2] is not None:
-        setattr(SecurityProfile, _KEYS[_i], _method(_i))
-del _i

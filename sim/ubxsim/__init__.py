@@ -7,13 +7,15 @@ assembles the command families into a Device.
 import importlib
 
 from .device import Device
+from .models import DEFAULT as DEFAULT_MODEL
 
 FAMILIES = ("basic", "filesystem", "usecmng", "usecprf", "http")
 
 
-def build_device(state_dir=None, families=FAMILIES):
-    """A Device with every family in `families` registered, in order."""
-    device = Device(state_dir)
+def build_device(state_dir=None, families=FAMILIES, model=DEFAULT_MODEL):
+    """A Device of `model` (models.py) with every family in `families`
+    registered, in order."""
+    device = Device(state_dir, model)
     for family in families:
         module = importlib.import_module("." + family, __name__)
         module.register(device)

@@ -1,4 +1,4 @@
-"""Command line: python -m ubxsim --link PATH [--baud N] [--state DIR] ..."""
+"""Command line: python -m ubxsim --link PATH [--baud N] [--state DIR] [--model NAME] ..."""
 
 import argparse
 import json
@@ -11,6 +11,8 @@ from .control import ControlServer
 from .engine import Engine
 from .faults import Faults, FaultSpecError
 from .link import PtyLink
+from .models import DEFAULT as DEFAULT_MODEL, MODELS
+from .urcs import UrcSource
 
 
 def parse_args(argv):
@@ -26,8 +28,18 @@ def parse_args(argv):
                         help="time a restart keeps the module deaf")
     parser.add_argument("--families", default=",".join(FAMILIES),
                         help="comma-separated command families to load")
+    parser.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS),
+                        help="module series to behave as (default: the spec to the letter)")
+    parser.add_argument("--urcs", type=float, default=0.0, metavar="RATE",
+                        help="foreign URCs (+CEREG, RING...): probability 0..1 at each "
+                             "opportunity (see ubxsim.urcs); 0 = none")
+    parser.add_argument("--urcs-seed", type=int, default=0, help="seed of the URC choices")
+    parser.add_argument("--urcs-idle", type=float, default=0.0, metavar="PER_SECOND",
+                        help="foreign URCs on an idle line, on average per second")
     parser.add_argument("--verbose", action="store_true", help="log events to stderr")
     args = parser.parse_args(argv)
+    if not 0 <= args.urcs <= 1 or not 0 <= args.urcs_idle <= 100:
+        parser.error("--urcs: a probability within 0..1; --urcs-idle: 0..100 a second")
     if args.baud < 0 or args.guard_seconds <= 0 or args.boot_seconds < 0:
         parser.error("--baud, --guard-seconds and --boot-seconds must not be negative")
     try:
@@ -42,11 +54,12 @@ def main(argv=None):
     args = parse_args(argv)
     if args.state:
         os.makedirs(args.state, exist_ok=True)
-    device = build_device(args.state, families=args.families)
+    device = build_device(args.state, families=args.families, model=args.model)
     log = (lambda msg: print("ubxsim: " + msg, file=sys.stderr, flush=True)) if args.verbose else None
     link = PtyLink(args.link)
     engine = Engine(device, link, baud=args.baud, guard_seconds=args.guard_seconds,
-                    faults=args.faults, boot_seconds=args.boot_seconds, log=log)
+                    faults=args.faults, boot_seconds=args.boot_seconds, log=log,
+                    urcs=UrcSource(args.urcs, args.urcs_seed, args.urcs_idle))
     control = None
 
     def on_signal(signum, frame):

@@ -11,8 +11,6 @@ from .cme import CmeError, INCORRECT_PARAMETERS, NOT_SUPPORTED
 from .command import ACTION, READ, SET, TEST, quote
 
 MANUFACTURER = "u-blox"
-MODEL = "SARA-R510S"
-TYPE_NUMBER = "SARA-R510S-01B-00"
 REVISION = "ubxsim 0.1.0"
 
 CFUN_MODES = (0, 1, 4, 15, 16)
@@ -64,7 +62,7 @@ def info(device, kind, params):
     if kind not in (SET, ACTION):
         raise CmeError(INCORRECT_PARAMETERS)
     if value == 0:
-        return [TYPE_NUMBER]
+        return [device.model.type_number]
     if value == 9:
         return [REVISION]
     raise CmeError(NOT_SUPPORTED, "ATI%d" % value)
@@ -126,7 +124,7 @@ def register(device):
     device.register("E", echo)
     device.register("I", info)
     device.register("+CGMI", fixed_text(MANUFACTURER))
-    device.register("+CGMM", fixed_text(MODEL))
+    device.register("+CGMM", fixed_text(device.model.cgmm))
     device.register("+CGMR", fixed_text(REVISION))
     device.register("+CMEE", cmee)
     device.register("+CFUN", cfun)

@@ -39,6 +39,11 @@ class CmeError(Exception):
     def __init__(self, code, detail=""):
         super().__init__(code, detail)
         self.code = code
-        self.text = TEXTS[code]
+        self.text = TEXTS.get(code, "unknown")
         # detail is for logs and test diagnostics only; never sent on the wire
         self.detail = detail
+        # set by a module model (models.py): the series' own verbose answer
+        # ("" = the model's text for the code, None = the number), and a
+        # refusal that is a bare ERROR whatever AT+CMEE says
+        self.own_text = ""
+        self.plain = False

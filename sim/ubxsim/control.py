@@ -3,7 +3,10 @@
 Requests {"verb": ..., ...}; one reply line per request:
 {"ok": true, "result": ...} or {"ok": false, "error": "..."}.
 
-Verbs: "urc" {"line"} emit a URC; "restart" power-cycle the module;
+Verbs: "urc" {"line"} emit a URC; "inject" {"line"} send a foreign URC now
+(at the next line boundary; counted with the --urcs ones); "urcs" {"rate",
+"idle", "seed"} (all optional: new rates keep the counts, a seed restarts
+the choices and the counts) set the foreign URCs, and report them; "model" the module model's table; "restart" power-cycle the module;
 "guard" {"seconds"} set the data-phase guard timer; "faults" {"spec"} replace
 the fault spec (without "spec": report the active faults and how often each
 fired); "status"; plus every verb in device.controls, called with the other
@@ -73,11 +76,20 @@ class ControlServer:
         verb = args.pop("verb")
         engine = self.engine
         if verb == "urc":
-            line = args["line"]
-            if not isinstance(line, str) or "\r" in line or "\n" in line:
-                raise ValueError("line must be one line of text")
-            self.device.emit_urc(line)
+            self.device.emit_urc(_one_line(args["line"]))
             return None
+        if verb == "inject":
+            line = _one_line(args["line"])
+            return engine.call(lambda: engine.inject_urc(line))
+        if verb == "urcs":
+            if args:
+                rate, seed, idle = args.pop("rate", None), args.pop("seed", None), args.pop("idle", None)
+                if args:
+                    raise ValueError("urcs takes rate, idle and seed, not %s" % ", ".join(args))
+                engine.call(lambda: engine.urcs.configure(rate, seed, idle))
+            return engine.call(engine.urcs.describe)
+        if verb == "model":
+            return self.device.model.describe()
         if verb == "restart":
             return engine.call(engine.restart)
         if verb == "guard":
@@ -95,3 +107,9 @@ class ControlServer:
         if control is None:
             raise KeyError("unknown verb %r" % verb)
         return engine.call(lambda: control(**args))
+
+
+def _one_line(line):
+    if not isinstance(line, str) or "\r" in line or "\n" in line:
+        raise ValueError("line must be one line of text")
+    return line

@@ -17,11 +17,15 @@ import os
 import sys
 import traceback
 
+from . import models
+
 
 class Device:
-    def __init__(self, state_dir=None):
+    def __init__(self, state_dir=None, model=models.DEFAULT):
         # None: state lives only in memory (lost when the process ends)
         self.state_dir = state_dir
+        # the series' differences from the spec (models.py); a name or a Model
+        self.model = models.get(model) if isinstance(model, str) else model
         self.handlers = {}    # "+USECMNG" -> handler(device, kind, params)
         self.controls = {}    # control-channel verb -> callable(**kwargs) -> JSON-able
         self.restart_hooks = []  # called on a module restart (power cycle)

@@ -19,10 +19,14 @@ Framing (ITU-T V.250, verbose mode):
   result codes); a handler's CmeError (including malformed parameters) is
   rendered per AT+CMEE. Commands of one line run left to right and the first
   error ends the line.
-- a data phase (command.Prompt) sends a bare ">" and then takes exactly
+- a data phase (command.Prompt) sends the model's prompt (the spec: a bare
+  ">"; models.py has the series' forms) and then takes exactly
   <size> raw bytes (not echoed, CR and LF included). The guard timer is an
   inactivity timer restarted by every byte; on expiry the data is dropped and
   the command fails with +CME ERROR 31 (ERROR with AT+CMEE=0).
+
+Foreign URCs (urcs.py, --urcs) go out at line boundaries of responses,
+before a prompt, inside data phases and on an idle line; never inside a line.
 
 Strings cross the wire as latin-1, so any byte value survives a round trip;
 a line latin-1 cannot carry (a certificate's UTF8String common name) goes out
@@ -43,6 +47,7 @@ from .cme import CmeError
 from .command import ACTION, READ, SET, TEST, Prompt
 from .faults import Faults
 from .pacing import Pacer
+from .urcs import UrcSource
 
 CR, LF, BS = 13, 10, 8
 # room for the longest command the spec allows: +USECPRF op 13 tag 3 carries up
@@ -145,7 +150,7 @@ class Transfer:
 
 class Engine:
     def __init__(self, device, link, baud=0, guard_seconds=20.0, faults=None,
-                 boot_seconds=0.25, log=None):
+                 boot_seconds=0.25, log=None, urcs=None):
         self.device = device
         self.link = link
         self.baud = baud
@@ -153,9 +158,15 @@ class Engine:
         self.tx_pacer = Pacer(baud)
         self.guard_seconds = guard_seconds
         self.faults = faults if faults is not None else Faults()
+        self.urcs = urcs if urcs is not None else UrcSource()
+        self.urc_gap = None       # data-phase bytes until the next foreign URC
+        self.idle_since = time.monotonic()
         self.boot_seconds = boot_seconds
         self.log = log or (lambda msg: None)
-        self.events = queue.Queue()
+        # SimpleQueue: its put() is reentrant, so stop() may run in a signal
+        # handler that interrupted the engine thread inside events.get()
+        # (a Queue's lock would be held there: the process deadlocked).
+        self.events = queue.SimpleQueue()
         self.state = BOOT
         self.boot_until = 0.0
         self.line = bytearray()
@@ -197,6 +208,7 @@ class Engine:
                 self.log("engine event failed: %r" % (event[0] if event else "tick",))
 
     def stop(self):
+        """Safe from any thread and from a signal handler."""
         self.stopping.set()
         self.events.put(("stop",))
         os.write(self._wake_w, b"x")
@@ -265,18 +277,26 @@ class Engine:
             self.log("guard timer expired after %d of %d bytes"
                      % (len(self.transfer.data), self.transfer.prompt.size))
             self.transfer = None
+            self.urc_gap = None
             self.state = COMMAND
             self._final_error(CmeError(cme.TIMEOUT, "guard timer"))
         elif self.state == COMMAND and not self.line:
             burst = self.faults.burst("idle")
             if burst:
                 self._send(burst, "urc")
+            if self.urcs.active:
+                line = self.urcs.idle(now - self.idle_since)
+                if line is not None:
+                    self._send_urc(line)
+        self.idle_since = now
 
     # ---- output ----------------------------------------------------------
     def _send(self, data, where):
         data = self.faults.outgoing(data, where)
         step = self.tx_pacer.chunk_size()
         for off in range(0, len(data), step):
+            if self.stopping.is_set():
+                return   # powering off: do not wait out a reader that is gone
             part = data[off:off + step]
             self.link.write(part)
             self.tx_pacer.account(len(part))
@@ -288,24 +308,41 @@ class Engine:
     def _send_urc(self, line):
         self._send(b"\r\n" + _wire(line) + b"\r\n", "urc")
 
-    def _send_info_bytes(self, data):
-        if data:
-            self._send(data, "response")
+    def _send_response(self, segments):
+        """Send a response's segments (each ends at a line boundary); a
+        foreign URC may go out between two of them."""
+        if not segments:
+            return
+        if not self.urcs.active:
+            self._send(b"".join(segments), "response")
+            return
+        for i, segment in enumerate(segments):
+            if i:
+                self._foreign_urc("line")
+            self._send(segment, "response")
+
+    def _foreign_urc(self, place):
+        line = self.urcs.at(place)
+        if line is not None:
+            self._send_urc(line)
+
+    def inject_urc(self, line):
+        """Control verb "inject": a URC now (counted with the foreign ones)."""
+        self.urcs.count(line, "injected")
+        if self.state == BOOT:
+            self.deferred_urcs.append(line)
+        else:
+            self._send_urc(line)
 
     def _final(self, text):
-        self._send(b"\r\n" + _wire(text) + b"\r\n", "response")
+        # the final result code's own CRLF is a line boundary too
+        self._send_response([b"\r\n", _wire(text) + b"\r\n"])
         if self.device.restart_requested:
             self.device.restart_requested = False
             self.restart()
 
     def _final_error(self, error):
-        cmee = self.device.cmee
-        if error is None or cmee == 0:
-            self._final("ERROR")
-        elif cmee == 1:
-            self._final("+CME ERROR: %d" % error.code)
-        else:
-            self._final("+CME ERROR: %s" % error.text)
+        self._final(self.device.model.result_line(error, self.device.cmee))
 
     # ---- module life -----------------------------------------------------
     def restart(self):
@@ -319,6 +356,7 @@ class Engine:
         self.line.clear()
         self.line_overflow = False
         self.transfer = None
+        self.urc_gap = None
         self.deferred_urcs.clear()
         self.state = BOOT
         self.boot_until = time.monotonic() + self.boot_seconds
@@ -334,7 +372,8 @@ class Engine:
 
     def status(self):
         return {"state": self.state, "echo": self.device.echo, "cmee": self.device.cmee,
-                "baud": self.baud, "guard_seconds": self.guard_seconds}
+                "baud": self.baud, "guard_seconds": self.guard_seconds,
+                "model": self.device.model.name, "urcs": self.urcs.describe()}
 
     # ---- input -----------------------------------------------------------
     def _feed(self, data):
@@ -381,6 +420,13 @@ class Engine:
     def _feed_transfer(self, data, i):
         transfer = self.transfer
         missing = transfer.prompt.size - len(transfer.data)
+        # a foreign URC goes out on TX at its offset; the RX data is untouched
+        while self.urc_gap is not None and self.urc_gap <= 0:
+            self._send_urc(self.urcs.transfer_line())
+            self.urc_gap = self.urcs.transfer_gap()
+        if self.urc_gap is not None:
+            missing = min(missing, self.urc_gap)
+        start = i
         if not self.faults.active:
             take = data[i:i + missing]
             transfer.data += take
@@ -398,6 +444,8 @@ class Engine:
                 burst = self.faults.burst("transfer")
                 if burst:
                     self._send(burst, "urc")
+        if self.urc_gap is not None:
+            self.urc_gap -= i - start
         transfer.deadline = time.monotonic() + self.guard_seconds
         if len(transfer.data) == transfer.prompt.size:
             self._finish_transfer()
@@ -457,7 +505,7 @@ class Engine:
             if isinstance(result, Prompt):
                 self._start_transfer(result, body, pos)
                 return
-            self._send_info_bytes(info)
+            self._send_response(info)
         self._final("OK")
 
     def _start_transfer(self, prompt, body, pos):
@@ -466,14 +514,18 @@ class Engine:
             time.sleep(delay)
         self.state = DATA
         self.transfer = Transfer(prompt, body, pos, time.monotonic() + self.guard_seconds)
+        if self.urcs.active:
+            self._foreign_urc("prompt")
+        self.urc_gap = self.urcs.transfer_gap()
         if send:
-            self._send(b">", "prompt")
+            self._send(self.device.model.prompt, "prompt")
         if prompt.size <= 0:
             self._finish_transfer()
 
     def _finish_transfer(self):
         transfer = self.transfer
         self.transfer = None
+        self.urc_gap = None
         self.state = COMMAND
         try:
             info = _info_bytes(transfer.prompt.on_data(bytes(transfer.data)))
@@ -484,7 +536,7 @@ class Engine:
             traceback.print_exc(file=sys.stderr)
             self._final_error(CmeError(cme.UNKNOWN, "data handler failed"))
             return
-        self._send_info_bytes(info)
+        self._send_response(info)
         self._run(transfer.body, transfer.pos)
 
 
@@ -498,7 +550,9 @@ def _wire(line):
 
 
 def _info_bytes(lines):
-    """Information text for the lines of one command (b"" when there are none)."""
+    """Information text for the lines of one command, as segments that each
+    end at a line boundary: [CRLF, line1 CRLF, line2 CRLF...] (joined, the
+    V.250 form CRLF line1 CRLF line2 CRLF; [] when there are no lines)."""
     if not lines:
-        return b""
-    return b"\r\n" + b"\r\n".join(_wire(l) for l in lines) + b"\r\n"
+        return []
+    return [b"\r\n"] + [_wire(l) + b"\r\n" for l in lines]

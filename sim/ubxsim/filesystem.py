@@ -8,6 +8,10 @@
     AT+UDELFILE=<filename>[,<tag>]
     AT+URDFILE=<filename>[,<tag>]          +URDFILE: "<filename>",<size>,"<raw bytes>"
 
+A file system that has never been listed (AT+ULSTFILE) is "unused"
+(FileStore.used False): a series may refuse imports until then (models.py,
+SARA-R422's 1912). The flag persists like the files, in a file `used`.
+
 Only the "USER" tag (the default) is supported. Files persist in the state
 directory: <sha1 of name>.dat holds the data, <sha1>.name the name (written
 last, so a half-written file is never listed).
@@ -22,6 +26,7 @@ from .command import ACTION, READ, SET, TEST, Prompt, quote
 MAX_NAME = 248
 CAPACITY = 1024 * 1024
 USER_TAG = "USER"
+USED_FLAG = "used"   # no ".name" suffix: never taken for a file
 
 
 def check_name(name):
@@ -37,8 +42,10 @@ class FileStore:
         self.directory = directory
         self.capacity = capacity
         self._files = {}
+        self.used = False
         if directory is not None:
             self._load()
+            self.used = os.path.exists(os.path.join(directory, USED_FLAG))
 
     # ---- Python API for other families ---------------------------------
     def names(self):
@@ -52,6 +59,13 @@ class FileStore:
 
     def size(self, name):
         return len(self.read(name))
+
+    def mark_used(self):
+        if self.used:
+            return
+        if self.directory is not None:
+            _atomic_write(os.path.join(self.directory, USED_FLAG), b"1\n")
+        self.used = True
 
     def free(self):
         return self.capacity - sum(len(d) for d in self._files.values())
@@ -145,6 +159,7 @@ def udwnfile(device, kind, params):
 
 def ulstfile(device, kind, params):
     store = device.fs
+    store.mark_used()
     if kind == TEST:
         return ["+ULSTFILE: (0-2)"]
     if kind == ACTION or (kind == SET and params in ([None], [0])):

@@ -34,6 +34,10 @@ Modelling decisions:
   prompt; the data is checked again as a whole after it, and stored only if
   everything passes.
 
+Series differ from this (models.py: name length, MD5 letter case, one-line
+PEM, first use of the file system, the answers for a missing MD5 and a full
+store, the expiry's form); the handlers ask device.model.
+
 Error codes (+CME ERROR): 50 incorrect parameters (bad op/type/size/data,
 wrong or missing password), 24 text too long (name, filename, password),
 25 invalid characters, 20 memory full, 3 operation not allowed
@@ -71,6 +75,7 @@ import tempfile
 from dataclasses import dataclass
 
 from . import roots, x509info
+from .models import model_error
 from .cme import (CmeError, INCORRECT_PARAMETERS, INVALID_CHARS, MEMORY_FAILURE, MEMORY_FULL,
                   NOT_ALLOWED, NOT_FOUND, NOT_SUPPORTED, TEXT_TOO_LONG)
 from .command import SET, TEST, Prompt, quote
@@ -81,7 +86,6 @@ CA, CC, PK, SC = 0, 1, 2, 3
 DB_ALL, DB_USER, DB_PREINSTALLED = 0, 1, 2
 
 MAX_USER_ENTRIES = 10
-MAX_NAME = 30
 MAX_PREINSTALLED_NAME = 60
 MAX_DATA_SIZE = 8192
 MAX_FILENAME = 63
@@ -106,11 +110,15 @@ class Entry:
     def md5(self):
         return x509info.md5_hex(self.der)
 
-    def listed(self):
-        """This entry's line in the AT+USECMNG=3 listing."""
+    def listed(self, expiry_form="date"):
+        """This entry's line in the AT+USECMNG=3 listing; a user
+        certificate's expiry in the model's form (models.Model.expiry)."""
         fields = [quote(TYPE_CODES[self.kind]), quote(self.name)]
         if self.kind in (CA, CC):
-            fields += [quote(self.common_name), quote(self.expiry)]
+            expiry = self.expiry
+            if expiry_form == "datetime" and not self.preinstalled and self.not_after:
+                expiry = x509info.table_expiry(self.not_after)
+            fields += [quote(self.common_name), quote(expiry)]
         return ",".join(fields)
 
 
@@ -120,8 +128,11 @@ def user_entry(kind, name, credential):
                  credential.not_after, credential.encrypted)
 
 
-def decode(kind, data, password=None):
-    """Validate import data for a type; return a Credential or raise InvalidCredential."""
+def decode(kind, data, password=None, one_line=False):
+    """Validate import data for a type; return a Credential or raise
+    InvalidCredential. one_line: a PEM without line breaks is taken too."""
+    if one_line:
+        data = x509info.pem_unfold_one_line(data)
     if kind == PK:
         return x509info.decode_private_key(data, password)
     return x509info.decode_certificate(data)
@@ -290,63 +301,78 @@ def handle(device, kind, params):
 
 
 def _import_stream(store, device, args):
+    model = device.model
     _arity(args, 3, 4)
-    kind, name = _type(args[0]), _import_name(args[1])
+    kind, name = _type(args[0]), _import_name(model, args[1])
     size = args[2]
     if not isinstance(size, int) or not 1 <= size <= MAX_DATA_SIZE:
         raise CmeError(INCORRECT_PARAMETERS, "data size %r not in 1..%d" % (size, MAX_DATA_SIZE))
     password = _password(kind, args[3] if len(args) > 3 else None)
-    store.check_writable(name)
+    fs = getattr(device, "fs", None)
+    if model.fs_first_use is not None and fs is not None and not fs.used:
+        raise model_error(model.fs_first_use, "file system never used")
+    try:
+        store.check_writable(name)
+    except CmeError as exc:
+        if exc.code == MEMORY_FULL:
+            raise model.refusal("full_store", MEMORY_FULL, exc.detail) from None
+        raise
 
     def on_data(data):
         if len(data) != size:
             raise CmeError(INCORRECT_PARAMETERS, "got %d of %d bytes" % (len(data), size))
-        entry = _store(store, kind, name, bytes(data), password)
-        return ["+USECMNG: 0,%d,%s,%s" % (kind, quote(name), quote(entry.md5))]
+        entry = _store(store, model, kind, name, bytes(data), password)
+        return ["+USECMNG: 0,%d,%s,%s" % (kind, quote(name), quote(model.md5(entry.md5)))]
 
     return Prompt(size, on_data)
 
 
 def _import_file(store, device, args):
+    model = device.model
     _arity(args, 3, 4)
-    kind, name = _type(args[0]), _import_name(args[1])
+    kind, name = _type(args[0]), _import_name(model, args[1])
     filename = _text(args[2], MAX_FILENAME, "filename")
     password = _password(kind, args[3] if len(args) > 3 else None)
     store.check_writable(name)
     data = _read_file(device, filename)
-    entry = _store(store, kind, name, data, password)
-    return ["+USECMNG: 1,%d,%s,%s" % (kind, quote(name), quote(entry.md5))]
+    entry = _store(store, model, kind, name, data, password)
+    return ["+USECMNG: 1,%d,%s,%s" % (kind, quote(name), quote(model.md5(entry.md5)))]
 
 
 def _remove(store, device, args):
     _arity(args, 2, 2)
-    store.remove(_type(args[0]), _lookup_name(args[1]))
+    store.remove(_type(args[0]), _lookup_name(device.model, args[1]))
     return []
 
 
 def _list(store, device, args):
     _arity(args, 0, 1)
     kind = _type(args[0]) if args and args[0] is not None else None
-    return [e.listed() for e in store.entries(kind)]
+    return [e.listed(device.model.expiry) for e in store.entries(kind)]
 
 
 def _md5(store, device, args):
     _arity(args, 2, 2)
-    kind, name = _type(args[0]), _lookup_name(args[1])
+    kind, name = _type(args[0]), _lookup_name(device.model, args[1])
     found = store.entry(kind, name)
     if found is None:
-        raise CmeError(NOT_FOUND, "no type %d entry %r" % (kind, name))
-    return ["+USECMNG: 4,%d,%s,%s" % (kind, quote(name), quote(found.md5))]
+        raise device.model.refusal("md5_missing", NOT_FOUND, "no type %d entry %r" % (kind, name))
+    return ["+USECMNG: 4,%d,%s,%s" % (kind, quote(name), quote(device.model.md5(found.md5)))]
 
 
 _OPERATIONS = {0: _import_stream, 1: _import_file, 2: _remove, 3: _list, 4: _md5}
 
 
-def _store(store, kind, name, data, password):
+def _store(store, model, kind, name, data, password):
+    if model.pem_line_max is not None and x509info.is_pem(data) \
+            and max(len(line) for line in data.splitlines()) > model.pem_line_max:
+        raise model.refusal("pem_format", INCORRECT_PARAMETERS,
+                            "PEM line over %d characters" % model.pem_line_max)
     try:
-        credential = decode(kind, data, password)
+        credential = decode(kind, data, password, one_line=model.pem_one_line == "join")
     except x509info.InvalidCredential as exc:
-        raise CmeError(INCORRECT_PARAMETERS, str(exc)) from None
+        raise model.refusal("pem_format", INCORRECT_PARAMETERS, str(exc)) \
+            if x509info.is_pem(data) else CmeError(INCORRECT_PARAMETERS, str(exc)) from None
     return store.put(kind, name, credential)
 
 
@@ -388,13 +414,13 @@ def _text(value, limit, what):
     return value
 
 
-def _import_name(value):
-    return _text(value, MAX_NAME, "internal name")
+def _import_name(model, value):
+    return _text(value, model.name_max, "internal name")
 
 
-def _lookup_name(value):
+def _lookup_name(model, value):
     # pre-installed names run to 60 characters
-    return _text(value, MAX_PREINSTALLED_NAME, "internal name")
+    return _text(value, max(model.name_max, MAX_PREINSTALLED_NAME), "internal name")
 
 
 def _password(kind, value):

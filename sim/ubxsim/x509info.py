@@ -160,6 +160,21 @@ def pem_decode(data):
     return label, der
 
 
+def pem_unfold_one_line(data):
+    """A PEM written on one line (BEGIN line, base64 body and END line with no
+    line break between them) as the usual three lines; anything else as is.
+    Series that store such a PEM (models.py) read it this way."""
+    text = bytes(data).rstrip(b"\r\n")
+    if not text.startswith(_PEM_BEGIN.encode()) or b"\n" in text:
+        return data
+    head_end = text.find(_PEM_DASHES.encode(), len(_PEM_BEGIN))
+    tail = text.rfind(_PEM_END.encode())
+    if head_end < 0 or tail <= head_end:
+        return data
+    head_end += len(_PEM_DASHES)
+    return text[:head_end] + b"\n" + text[head_end:tail] + b"\n" + text[tail:] + b"\n"
+
+
 def _pem_label(line, prefix):
     if not (line.startswith(prefix) and line.endswith(_PEM_DASHES)):
         raise InvalidCredential("malformed PEM boundary line")

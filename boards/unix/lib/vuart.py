@@ -5,7 +5,9 @@ and the tests use, with a board's semantics:
 
 - UART(id_or_path, baudrate=115200, *, rxbuf=256, timeout=0, timeout_char=0,
   bits=8, parity=None, stop=1, flow=0, ...). An int id opens /dev/uart<id>,
-  the board's wiring (the launcher mounts it); a str opens that path.
+  the board's wiring (the launcher mounts it); a str opens that path. One
+  driver per path, as a board has one per peripheral: UART(0) again returns
+  the open one, re-initialised (its IRQ handler kept) until deinit().
 - A driver-level RX buffer of `rxbuf` bytes (a micropython.RingIO, allocated
   on the GC heap as the C drivers do) filled by a reader thread. When it is
   full, further bytes are dropped and counted in `overruns`, like a UART
@@ -69,26 +71,52 @@ class _Irq:
         return self._uart._flags
 
 
+def _path(id):
+    if isinstance(id, int):
+        return "/dev/uart%d" % id
+    if isinstance(id, str):
+        return id
+    raise TypeError("UART id must be an int or a path")
+
+
+# The open driver of each UART, by path: as on a board, UART(0) a second
+# time is the same peripheral re-initialised, not a second reader on the
+# link (two readers would each take part of every answer).
+_open = {}
+
+
 class UART:
     IRQ_RX = _IRQ_RX
     IRQ_RXIDLE = _IRQ_RXIDLE
     RTS = const(1)
     CTS = const(2)
 
+    def __new__(cls, id, *args, **kwargs):
+        u = _open.get(_path(id))
+        if u is None:
+            u = object.__new__(cls)
+            u._f = None
+        return u
+
     def __init__(self, id, baudrate=115200, bits=8, parity=None, stop=1, *, rxbuf=256,
                  timeout=0, timeout_char=0, flow=0, txbuf=None, tx=None, rx=None, invert=0):
-        if isinstance(id, int):
-            path = "/dev/uart%d" % id
-        elif isinstance(id, str):
-            path = id
-        else:
-            raise TypeError("UART id must be an int or a path")
+        path = _path(id)
         if bits != 8 or parity is not None or stop != 1:
             raise ValueError("only 8N1 is wired")
         if invert or flow:
             raise ValueError("a pty has no RTS/CTS lines and no inversion")
         if rxbuf < 16:
             raise ValueError("rxbuf too small")
+        if self._f is not None:
+            # already open: new settings for the same driver. A board keeps
+            # its IRQ handler; a new RX buffer size drops what was buffered.
+            self.init(baudrate, timeout=timeout, timeout_char=timeout_char)
+            if rxbuf != self._rxbuf:
+                self._stop_reader()
+                self._rxbuf = rxbuf
+                self._ring = micropython.RingIO(rxbuf)
+                self._start_reader()
+            return
         self._path = path
         self._f = None
         self._run = False
@@ -141,21 +169,30 @@ class UART:
             f.close()
             raise
         self._f = f
+        _open[self._path] = self
+        self._start_reader()
+
+    def _start_reader(self):
         self._run = True
         self._stopped.acquire()
         _thread.start_new_thread(_reader, (self,))
+
+    def _stop_reader(self):
+        self._run = False
+        # The reader releases the lock when it has left its loop.
+        self._stopped.acquire()
+        self._stopped.release()
 
     def deinit(self):
         if self._f is None:
             return
         self._handler = None
         self._trigger = 0
-        self._run = False
-        # The reader releases the lock when it has left its loop.
-        self._stopped.acquire()
-        self._stopped.release()
+        self._stop_reader()
         self._f.close()
         self._f = None
+        if _open.get(self._path) is self:
+            del _open[self._path]
 
     def _check_open(self):
         if self._f is None:

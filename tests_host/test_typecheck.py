@@ -1,0 +1,106 @@
+"""lib/ubxsec type-checked with mypy against MicroPython's published stubs
+for rp2 (RPI_PICO) and stm32 (build/stubs, installed by `make stubs`, which
+`make test` runs), zero errors:
+
+- the implementation (lib/ubxsec/*.py, without the .pyi beside them): every
+  import and module-level use against what the port offers;
+- the API as an editor sees it (the .pyi stubs beside the package), with
+  --strict, through tests_host/typecheck/app.py, an application using it;
+- the board file of each port (boards/pico.py, boards/nucleo_f411re.py);
+- the stubs and the implementation name the same public functions and
+  parameters.
+
+Gaps of the stub packages, declared in tests_host/typecheck/mypy.ini.
+"""
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LIB = ROOT / "lib" / "ubxsec"
+STUBS = ROOT / "build" / "stubs"
+HERE = ROOT / "tests_host" / "typecheck"
+CONFIG = HERE / "mypy.ini"
+PORTS = {"rp2": "pico", "stm32": "nucleo_f411re"}
+STUBBED = ("__init__", "certs", "errors", "profiles")
+
+
+def _mypy(port, args, cwd, mypypath):
+    stubs = STUBS / port
+    if not (stubs / ".installed").exists():
+        pytest.fail("MicroPython stubs for %s missing: run `make stubs` (make test does)" % port)
+    env = {"MYPYPATH": ":".join(str(p) for p in mypypath + [stubs]), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(CONFIG),
+                           "--custom-typeshed-dir", str(stubs)] + args,
+                          cwd=str(cwd), env=env, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "Success: no issues found" in out, out
+    return out
+
+
+@pytest.mark.parametrize("port", sorted(PORTS))
+def test_implementation_against_port_stubs(port, tmp_path):
+    pkg = tmp_path / "ubxsec"
+    pkg.mkdir()
+    for src in LIB.glob("*.py"):
+        shutil.copy(src, pkg / src.name)
+    out = _mypy(port, ["-p", "ubxsec"], tmp_path, [])
+    assert "in %d source files" % len(list(LIB.glob("*.py"))) in out, out
+
+
+@pytest.mark.parametrize("port", sorted(PORTS))
+def test_api_stubs_strict_through_an_application(port):
+    _mypy(port, ["--strict", str(HERE / "app.py")], HERE, [ROOT / "lib"])
+
+
+@pytest.mark.parametrize("port", sorted(PORTS))
+def test_board_file_against_port_stubs(port):
+    _mypy(port, ["--check-untyped-defs", str(ROOT / "boards" / (PORTS[port] + ".py"))], ROOT, [])
+
+
+def _public(tree):
+    """{name: [parameter names]} of public functions and methods; with
+    overloads, the names of each that differs from the first (as a list of
+    lists), so that every overload is compared."""
+    out = {}
+
+    def visit(body, prefix):
+        for node in body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                out[prefix + node.name] = None
+                visit(node.body, prefix + node.name + ".")
+            elif isinstance(node, ast.FunctionDef) and (
+                    not node.name.startswith("_") or node.name == "__init__"):
+                a = node.args
+                names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs]
+                if a.vararg:
+                    names.append("*" + a.vararg.arg)
+                key = prefix + node.name
+                if key in out and out[key] != names:
+                    out[key] = [out[key], names]   # an overload that differs
+                else:
+                    out.setdefault(key, names)
+    visit(tree.body, "")
+    return out
+
+
+@pytest.mark.parametrize("module", STUBBED)
+def test_stubs_match_the_implementation(module):
+    impl = _public(ast.parse((LIB / (module + ".py")).read_text()))
+    stub = _public(ast.parse((LIB / (module + ".pyi")).read_text()))
+    if module == "certs":   # functions the stub leaves out: helpers of the module
+        impl = {k: v for k, v in impl.items() if k in stub or "." in k or k[0].isupper()}
+        stub.pop("Entry")   # a namedtuple in the implementation, a class in the stub
+    if module == "profiles":
+        impl = {k: v for k, v in impl.items() if k.startswith("SecurityProfile")}
+        stub = {k: v for k, v in stub.items() if k.startswith("SecurityProfile")}
+    missing = sorted(set(impl) - set(stub))
+    extra = sorted(set(stub) - set(impl))
+    assert not missing and not extra, "stub lacks %s; stub has unknown %s" % (missing, extra)
+    differ = [(k, impl[k], stub[k]) for k in impl if impl[k] != stub[k]]
+    assert not differ, differ
