@@ -9,6 +9,11 @@ with the virtual board's UART class (boards/unix/lib/vuart.py) on that pty.
 Both drivers run as .mpy files compiled with mpy-cross, as on a board.
 Every device script prints one "BENCH <json>" line (bench/device/).
 
+Per board (results.json "boards"): the same device scripts also run on the
+32-bit WebAssembly port (boards/wasm32/board.mjs --exec under node, the
+simulator's pty as its /dev/uart0, the library as .mpy in its /lib), and on
+the unix port once more with hashlib.md5 hidden (the library's MD5 fallback).
+
 Exit status: 2 if a measurement could not be made, 1 with --strict if a
 budget fails, else 0 (the verdicts are in the table and the JSON).
 
@@ -20,6 +25,7 @@ quick run are not the benchmark.
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -42,9 +48,13 @@ BAUDS = (115200, 921600)
 SIZES = (1024, 4096, 8192)
 THAWTE_PEM = ROOT / "tests_device" / "data" / "thawte.pem"
 THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"
+WASM_BOARD_JS = ROOT / "boards" / "wasm32" / "board.mjs"
+WASM_RUNTIME = (ROOT / "build" / "wasm32" / "node_modules" / "@micropython"
+                / "micropython-webassembly-pyscript" / "micropython.mjs")
 
 # DESIGN.md budgets
-BUDGET_HEAP = 32 * 1024
+BUDGET_WASM_FLOW_HEAP = 48 * 1024      # wasm32: the demo flow, library as .mpy
+BUDGET_WASM_WORKING_HEAP = 16 * 1024   # wasm32: the flow's heap without loaded code
 BUDGET_RATIO = 1.05
 BUDGET_MPY = 24 * 1024
 PEAK_GROWTH_TOLERANCE = 256   # < one chunk: a whole-file approach adds ~7 KB
@@ -154,6 +164,127 @@ class Device:
                                 stderr=subprocess.PIPE, text=True, cwd=str(self.build))
 
 
+class WasmDevice:
+    """Runs bench/device/*.py in the WebAssembly port (32-bit) under node.
+
+    Its flash (a host directory, boards/wasm32/board.mjs) holds the .mpy
+    library and drivers in /lib, the device scripts in /bench, the files to
+    import in /data and each run's configuration in /cfg. The simulator's
+    pty is opened here (raw, non-blocking) and becomes the board's
+    /dev/uart0, UART id 0. A run whose heap grew past its initial size
+    (the port grows it when full) says so: result["_heap_grew"]."""
+
+    GC_TOTAL = re.compile(r"GC: total: (\d+)")
+
+    def __init__(self, build, files):
+        if not WASM_RUNTIME.exists():
+            raise BenchError("the WebAssembly port is not installed: run `make wasm32`")
+        self.flash = build / "wasm32-flash"
+        shutil.rmtree(self.flash, ignore_errors=True)
+        lib = self.flash / "lib"
+        shutil.copytree(build / "mpy" / "ubxsec", lib / "ubxsec")
+        for name in ("naive.mpy", "rig.mpy"):
+            shutil.copy(build / "mpy" / name, lib / name)
+        (self.flash / "bench").mkdir()
+        for script in DEVICE.glob("bench_*.py"):
+            shutil.copy(script, self.flash / "bench" / script.name)
+        # the board's UART driver as bytecode too (in /bench: first on the
+        # path, before the vuart.py the board installs in /lib)
+        _mpy_cross(ROOT / "boards" / "wasm32" / "lib" / "vuart.py", self.flash / "bench" / "vuart.mpy")
+        (self.flash / "data").mkdir()
+        self.paths = {}
+        for f in files:
+            board_path = "/data/" + Path(f["path"]).name
+            shutil.copy(f["path"], self.flash / board_path.lstrip("/"))
+            self.paths[f["path"]] = board_path
+        shutil.copy(THAWTE_PEM, self.flash / "data" / "thawte.pem")
+        self.paths[str(THAWTE_PEM)] = "/data/thawte.pem"
+        (self.flash / "cfg").mkdir()
+        self._n = 0
+
+    def _board_cfg(self, cfg):
+        cfg = dict(cfg, link=0)
+        for key in ("thawte",):
+            if key in cfg:
+                cfg[key] = self.paths[cfg[key]]
+        for key in ("file", "warm_file"):
+            if key in cfg:
+                cfg[key] = dict(cfg[key], path=self.paths[cfg[key]["path"]])
+        if "files" in cfg:
+            cfg["files"] = [dict(f, path=self.paths[f["path"]]) for f in cfg["files"]]
+        return cfg
+
+    def run(self, script, cfg, heap=None, timeout=120, check=True):
+        self._n += 1
+        cfg_path = "/cfg/%d.json" % self._n
+        (self.flash / cfg_path.lstrip("/")).write_text(json.dumps(self._board_cfg(cfg)))
+        # mem_info before and after: the heap's total shows whether it grew.
+        # A script with STEPS runs step by step, each step a top-level call:
+        # this port collects garbage only between top-level calls.
+        setup = ("import gc, micropython, sys\nmicropython.mem_info()\n"
+                 "sys.argv[:] = [%r, %r]\nsys.path.insert(0, '/bench')\n" % (script, cfg_path))
+        steps = _steps_of(DEVICE / script)
+        if steps:
+            calls = [setup + "_g = {'__name__': 'bench'}\nexec(open(%r).read(), _g)\ngc.collect()\n"
+                     % ("/bench/" + script)]
+            calls += ["_g['step_%s']()\ngc.collect()\n" % name for name in steps]
+        else:
+            calls = [setup + "exec(open(%r).read(), {'__name__': '__main__'})\n" % ("/bench/" + script)]
+        calls.append("micropython.mem_info()\n")
+        uart = _wasm_open_uart(cfg["link"])
+        cmd = ["node", str(WASM_BOARD_JS), "--runtime", str(WASM_RUNTIME), "--flash", str(self.flash),
+               "--heapsize", str(heap or 1024 * 1024), "--uart-fd", str(uart)]
+        for code in calls:
+            cmd += ["--exec", code]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                                  pass_fds=(uart,), cwd=str(ROOT))
+        except subprocess.TimeoutExpired:
+            if check:
+                raise BenchError("wasm32 %s timed out after %d s" % (script, timeout))
+            return None
+        finally:
+            os.close(uart)
+        result = _bench_line(proc.stdout)
+        if proc.returncode != 0 or result is None:
+            if check:
+                raise BenchError("wasm32 %s failed (exit %d):\n%s%s" % (
+                    script, proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:]))
+            return None
+        totals = self.GC_TOTAL.findall(proc.stdout)
+        if isinstance(result, dict):
+            result["_heap_grew"] = len(totals) < 2 or totals[0] != totals[-1]
+        return result
+
+
+def _steps_of(path):
+    """The STEPS tuple a device script declares, or None."""
+    import ast
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["STEPS"]:
+            try:
+                return ast.literal_eval(node.value)
+            except ValueError:   # built from other names: evaluate those too
+                names = {}
+                for other in ast.parse(path.read_text()).body:
+                    if isinstance(other, ast.Assign) and len(other.targets) == 1 and \
+                            isinstance(other.targets[0], ast.Name) and other is not node:
+                        try:
+                            names[other.targets[0].id] = ast.literal_eval(other.value)
+                        except ValueError:
+                            pass
+                return eval(compile(ast.Expression(node.value), str(path), "eval"), {}, names)
+    return None
+
+
+def _wasm_open_uart(link):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("wasm32_launch", ROOT / "boards" / "wasm32" / "launch.py")
+    launch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launch)
+    return launch.open_uart(link)
+
+
 def _bench_line(text):
     for line in text.splitlines():
         if line.startswith("BENCH "):
@@ -210,10 +341,13 @@ def measure_imports(dev, sims, driver, files, repeat):
     return out
 
 
-def measure_heap(dev, sim, driver, files):
-    """Peak live heap and bytes allocated per import (see bench_heap.py)."""
-    got = dev.run("bench_heap.py", {"driver": driver, "link": sim.link, "baud": sim.baud,
-                                    "files": _named(files)}, heap=128 * 1024, timeout=300)
+def measure_heap(dev, sim, driver, files, md5=None):
+    """Peak live heap and bytes allocated per import (see bench_heap.py);
+    md5="fallback" hides hashlib.md5 from the library."""
+    cfg = {"driver": driver, "link": sim.link, "baud": sim.baud, "files": _named(files)}
+    if md5:
+        cfg["md5"] = md5
+    got = dev.run("bench_heap.py", cfg, heap=128 * 1024, timeout=600)
     return {(r["size"], r["format"]): r for r in got}
 
 
@@ -236,10 +370,13 @@ def bisect_heap(dev, sim, driver, lo=4096, hi=96 * 1024, step=256):
     cfg = flow_cfg(sim, driver)
 
     def ok(heap):
-        return dev.run("bench_flow.py", cfg, heap=heap, timeout=30, check=False) is not None
+        # on wasm32 a heap that had to grow (the port grows it when full) is too small
+        got = dev.run("bench_flow.py", cfg, heap=heap, timeout=60, check=False)
+        return got is not None and not got.get("_heap_grew")
 
     if not ok(hi):
-        dev.run("bench_flow.py", cfg, heap=hi, timeout=30)  # raises with the device's output
+        dev.run("bench_flow.py", cfg, heap=hi, timeout=60)  # raises with the device's output
+        raise BenchError("the demo flow needs more than %d B of heap" % hi)
     if ok(lo):
         return lo
     while hi - lo > step:
@@ -251,6 +388,50 @@ def bisect_heap(dev, sim, driver, lo=4096, hi=96 * 1024, step=256):
         else:
             lo = mid
     return hi
+
+
+def _per_kb(mem, fmt, big):
+    if big <= 1024:
+        return float(mem[(1024, fmt)]["alloc"])
+    return round((mem[(big, fmt)]["alloc"] - mem[(1024, fmt)]["alloc"]) / ((big - 1024) / 1024), 1)
+
+
+def board_entry(mem, ram, min_heap, live_after, big, mem_fallback, md5):
+    """One board's figures for results.json "boards"."""
+    return {
+        "import_peak_1k": max(mem[(1024, f)]["peak"] for f in ("der", "pem")),
+        "import_peak_8k": max(mem[(big, f)]["peak"] for f in ("der", "pem")),
+        "ram_after_import": ram["ram_after_import"],
+        "ram_after_import_all": ram["ram_after_import_all"],
+        "flow_working_heap": min_heap - live_after,
+        "min_heap_demo_flow": min_heap,
+        "alloc_bytes_per_kb_der": _per_kb(mem, "der", big),
+        "alloc_bytes_per_kb_pem": _per_kb(mem, "pem", big),
+        "alloc_bytes_per_kb_der_md5_fallback": _per_kb(mem_fallback, "der", big),
+        "alloc_bytes_per_kb_pem_md5_fallback": _per_kb(mem_fallback, "pem", big),
+        "flow_live_after": live_after,
+        "md5": md5,
+    }
+
+
+def measure_md5(dev, sim):
+    got = dev.run("bench_md5.py", {"driver": "lib", "link": sim.link, "baud": sim.baud}, timeout=300)
+    got.pop("_heap_grew", None)
+    return got
+
+
+def measure_wasm32(build, files, heap_files, fast, flow_sim, big, step):
+    """The per-board figures on the WebAssembly port (32-bit)."""
+    dev = WasmDevice(build, files)
+    print("bench: wasm32 heap", flush=True)
+    mem = measure_heap(dev, fast, "lib", heap_files)
+    ram = measure_ram(dev, fast, "lib")
+    print("bench: wasm32 demo flow heap (bisection)", flush=True)
+    min_heap = bisect_heap(dev, flow_sim, "lib", hi=256 * 1024, step=step)
+    live_after = flow_live_after(dev, flow_sim, "lib", heap=min_heap)
+    md5 = measure_md5(dev, fast)
+    # no hashlib.md5 on this port: the library's own MD5 is the only one
+    return board_entry(mem, ram, min_heap, live_after, big, mem, md5)
 
 
 def measure_irq(dev, sim, file):
@@ -344,9 +525,23 @@ def budgets(res):
         ("DER chunk loop allocates nothing",
          res["alloc_bytes_per_kb_der"] <= 0,
          "%.0f B allocated per KB" % res["alloc_bytes_per_kb_der"]),
-        ("demo provisioning flow in a 32 KB heap",
-         heap["min_heap_demo_flow"] <= BUDGET_HEAP,
-         "completes from %d B" % heap["min_heap_demo_flow"]),
+    ]
+    boards = res["boards"]
+    loops = ["%s %s %s %g" % (b, fmt, md5, boards[b][key])
+             for b in sorted(boards) for fmt in ("der", "pem")
+             for md5, key in (("md5", "alloc_bytes_per_kb_%s" % fmt),
+                              ("fallback", "alloc_bytes_per_kb_%s_md5_fallback" % fmt))]
+    wasm = boards["wasm32"]
+    rows += [
+        ("DER and PEM chunk loops: 0 B per KB on both boards, with or without hashlib.md5",
+         all(float(x.rsplit(" ", 1)[1]) <= 0 for x in loops), "; ".join(loops)),
+        ("wasm32: demo flow, library compiled by mpy-cross, in a 48 KB heap",
+         wasm["min_heap_demo_flow"] <= BUDGET_WASM_FLOW_HEAP,
+         "completes without growing the heap from %d B" % wasm["min_heap_demo_flow"]),
+        ("wasm32: the flow's working heap (without loaded code) <= 16 KB",
+         wasm["flow_working_heap"] <= BUDGET_WASM_WORKING_HEAP,
+         "%d B (%d B heap - %d B live after: code and UART driver)"
+         % (wasm["flow_working_heap"], wasm["min_heap_demo_flow"], wasm["flow_live_after"])),
     ]
     if imp8:
         worst = max(r["ratio"] for r in imp8)
@@ -405,6 +600,18 @@ def print_report(res):
         rows.append(("instructions, 8 KB DER import", cg["ubxsec"], cg["naive"]))
     for name, a, b in rows:
         print("  %-34s %12s %12s" % (name, _fmt(a), _fmt(b)))
+    print()
+    boards = sorted(res["boards"])
+    print("  %-40s" % "per board" + "".join("%12s" % b for b in boards))
+    for key in ("import_peak_1k", "import_peak_8k", "ram_after_import", "ram_after_import_all",
+                "min_heap_demo_flow", "flow_working_heap", "alloc_bytes_per_kb_der",
+                "alloc_bytes_per_kb_pem", "alloc_bytes_per_kb_der_md5_fallback",
+                "alloc_bytes_per_kb_pem_md5_fallback"):
+        print("  %-40s" % key + "".join("%12s" % _fmt(res["boards"][b][key]) for b in boards))
+    for key in ("fallback_bytes_per_s", "bytecode_bytes_per_s", "native_bytes_per_s",
+                "hashlib_bytes_per_s", "fallback_alloc_bytes_8k", "bytecode_alloc_bytes_8k"):
+        print("  %-40s" % ("md5." + key) + "".join("%12s" % _fmt(res["boards"][b]["md5"][key])
+                                                    for b in boards))
     print()
     for b in res["budgets"]:
         verdict = "SKIP" if b["pass"] is None else ("PASS" if b["pass"] else "FAIL")
@@ -483,8 +690,16 @@ def run(out_path, quick=False, valgrind=True):
             }
             if driver == "lib":
                 res.update(figures)
+                lib_parts = (mem, ram, min_heap, live_after)
             else:
                 res["naive"] = figures
+        print("bench: unix64 with the MD5 fallback, MD5 speed", flush=True)
+        mem_fallback = measure_heap(dev, fast, "lib", heap_files, md5="fallback")
+        res["boards"] = {"unix64": board_entry(*lib_parts, big=big, mem_fallback=mem_fallback,
+                                               md5=measure_md5(dev, fast))}
+        sims["flow-wasm32"] = Sim(build, 115200, name="flow-wasm32")
+        res["boards"]["wasm32"] = measure_wasm32(build, files, heap_files, fast, sims["flow-wasm32"],
+                                                 big, 4096 if quick else 256)
         print("bench: IRQ allocation check", flush=True)
         res["irq"] = measure_irq(dev, fast, by_key[(big, "der")])
         if valgrind and not quick and shutil.which("valgrind"):
@@ -520,6 +735,18 @@ def run(out_path, quick=False, valgrind=True):
         "min_heap_demo_flow": "bisection over -X heapsize (256-byte steps) of bench/device/bench_flow.py",
         "flow_working_heap": "min_heap_demo_flow minus flow_live_after (gc.mem_alloc() after the flow and a collection: the loaded code, which a board keeps in flash when frozen, plus the virtual UART driver)",
         "ram_after_import": "gc.mem_alloc() growth from `import ubxsec` (.mpy), after gc.collect()",
+        "boards": "per virtual board: unix64 = the figures above (MicroPython unix port, 64-bit), "
+                  "wasm32 = the same device scripts in MicroPython's WebAssembly port (32-bit, "
+                  "boards/wasm32/board.mjs --exec, no hashlib.md5). alloc_bytes_per_kb_*: as "
+                  "alloc_bytes_per_kb_der (mem_total on unix64; gc.mem_alloc with collection off "
+                  "on wasm32, whose frames live on its pystack), DER and PEM; *_md5_fallback: "
+                  "with hashlib.md5 hidden (the library's ubxsec.md5). min_heap_demo_flow on "
+                  "wasm32: the smallest initial heap (bisection, 256-byte steps) in which "
+                  "bench_flow.py completes and micropython.mem_info()'s total has not grown. "
+                  "flow_working_heap = min_heap_demo_flow - flow_live_after. md5: bench_md5.py, "
+                  "8 KB in 256-byte updates: fallback = ubxsec.md5 as MD5() runs it (native "
+                  "viper transform where the port emits native code), bytecode = its bytecode "
+                  "transform, hashlib = hashlib.md5 (None: the port has none)",
         "urc_latency_ms": "simulator: time.time_ns() after the URC's last byte was written to the pty; "
                           "device: time.time_ns() in the handler; %d URCs at 20/s while a command + "
                           "20 ms of poll() loop runs" % urc_count,

@@ -4,7 +4,8 @@ Wiring: the launcher links the board's /dev/uart0 to the module's pty
 (`launch.py --uart SIMLINK`), so UART id 0 is the module's main UART. A pty
 has no pins, no baud clock and no RTS/CTS lines: baudrate is recorded (the
 simulator paces the line at its own --baud) and flow control is refused.
-The UART class is boards/unix/lib/vuart.py, installed in /lib at boot.
+The UART class is boards/unix/lib/vuart.py (unix64) or boards/wasm32/lib/vuart.py
+(wasm32: poll mode, no irq()), installed in /lib at boot by each board.
 """
 
 from micropython import const

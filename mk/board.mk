@@ -5,6 +5,7 @@
 #   make rig-reset               forget the rigs' module state and flash (not .venv)
 # The module's state and the board's flash live in build/vboard (make board) and
 # build/rig (make demo/provision without PORT) and survive restarts.
+# VBOARD=wasm32: the 32-bit board (boards/wasm32) instead of the unix port.
 
 BOARD_DIR  ?= $(CURDIR)/build/vboard
 RIG_DIR    ?= build/rig
@@ -27,7 +28,7 @@ board: setup
 	trap 'kill $$sim $$brd 2>/dev/null; wait 2>/dev/null; exit 0' INT TERM; \
 	for i in $$(seq 100); do grep -q "ubxsim ready" $(BOARD_DIR)/ubxsim.out 2>/dev/null && break; \
 	    kill -0 $$sim 2>/dev/null || { cat $(BOARD_DIR)/ubxsim.log; exit 1; }; sleep 0.1; done; \
-	$(VPY) boards/unix/launch.py --link $(BOARD_TTY) --flash $(BOARD_DIR)/flash \
+	$(VPY) boards/$(if $(filter wasm32,$(VBOARD)),wasm32,unix)/launch.py --link $(BOARD_TTY) --flash $(BOARD_DIR)/flash \
 	    --uart $(BOARD_DIR)/module.tty --heapsize $(BOARD_HEAP) \
 	    > $(BOARD_DIR)/vboard.out 2> $(BOARD_DIR)/vboard.log & brd=$$!; \
 	for i in $$(seq 300); do grep -q "vboard ready" $(BOARD_DIR)/vboard.out 2>/dev/null && break; \

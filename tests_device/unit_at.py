@@ -2,6 +2,7 @@
 
 import micropython
 
+from alloc import allocated
 from ubxsec import errors
 from ubxsec.at import AtEngine
 from ubxsec.ring import Ring
@@ -431,21 +432,9 @@ def _fill_source(mv):
 
 
 def _allocated(fn, *args):
-    """Heap bytes fn(*args) allocates: micropython.mem_total (the unix
-    port) counts every allocation, including call frames too big for the C
-    stack (heap_lock() hides those: the port falls back to the C stack).
-    Elsewhere: run under heap_lock (MemoryError on any other allocation)."""
-    total = getattr(micropython, "mem_total", None)
-    if total is None:
-        micropython.heap_lock()
-        try:
-            fn(*args)
-        finally:
-            micropython.heap_unlock()
-        return 0
-    before = total()
-    fn(*args)
-    return total() - before
+    """Heap bytes fn(*args) allocates (alloc.py: mem_total, or gc.mem_alloc
+    deltas with collection disabled; never heap_lock alone)."""
+    return allocated(fn, *args)
 
 
 def test_streaming_loop_allocates_nothing_per_chunk():

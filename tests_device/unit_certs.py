@@ -14,6 +14,7 @@ from ubxsec.errors import CmeError, AtError, ProtocolError, VerifyError
 from ubxsec.pem import new_md5
 from fakeuart import FakeUart, PromptReply, reply, OK
 from checks import raises, data_path, data_file
+from alloc import measured
 
 THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"  # from the spec's example
 STARTUP = [b"ATE0", b"AT+CMEE=2"]
@@ -449,20 +450,9 @@ def test_kind_constants_and_strings():
 # -- memory ------------------------------------------------------------------------------
 
 def _call_measured(fn, arg):
-    """(fn(arg), heap bytes it allocated). micropython.mem_total (unix port)
-    counts every allocation, call frames too big for the C stack included
-    (heap_lock() hides those: the port then uses the C stack silently).
-    Elsewhere: heap_lock, so any other allocation raises MemoryError."""
-    total = getattr(micropython, "mem_total", None)
-    if total is None:
-        micropython.heap_lock()
-        try:
-            return fn(arg), 0
-        finally:
-            micropython.heap_unlock()
-    before = total()
-    n = fn(arg)
-    return n, total() - before
+    """(fn(arg), heap bytes it allocated): alloc.py (mem_total, or gc.mem_alloc
+    deltas with collection disabled; never heap_lock alone)."""
+    return measured(fn, arg)
 
 
 class _StepAt:
@@ -560,14 +550,12 @@ def _import_allocated(m, uart, path, der):
     uart.size = len(der)
     uart.answer = b'\r\n+USECMNG: 0,0,"blob","%s"\r\n\r\nOK\r\n' % md5_hex(der)
     gc.collect()
-    before = micropython.mem_total()
-    assert m.certs.import_file(path, CA, "blob") == md5_hex(der)
-    return micropython.mem_total() - before
+    got, spent = measured(m.certs.import_file, path, CA, "blob")
+    assert got == md5_hex(der)
+    return spent
 
 
 def test_der_import_through_the_engine_allocates_nothing_per_chunk():
-    if not hasattr(micropython, "mem_total"):
-        return  # the port does not count allocations (unix port does)
     uart = _QuietModule()
     m = ubxsec.Module(uart, timeout_ms=500)
     m.start()

@@ -2,19 +2,52 @@
 allocation while feeding, and the spec's Thawte vector."""
 
 import binascii
-import hashlib
 import io
-import micropython
+import sys
 
-from ubxsec.pem import PemDecoder
+from ubxsec.pem import PemDecoder, new_md5
+from ubxsec import md5 as md5_module
 from ubxsec.md5 import MD5
 from checks import data_file
+from alloc import allocated
 
 THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"  # from the spec's example
 
+# RFC 1321, appendix A.5
+RFC1321_VECTORS = (
+    (b"", "d41d8cd98f00b204e9800998ecf8427e"),
+    (b"a", "0cc175b9c0f1b6a831c399e269772661"),
+    (b"abc", "900150983cd24fb0d6963f7d28e17f72"),
+    (b"message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+    (b"abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"),
+    (b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+     "d174ab98d277d9f5a5611c2c9f419d9f"),
+    (b"1234567890" * 8, "57edf4a22be3c955ac49da2e2107b67a"),
+)
+# MD5 of _pattern(n) around the block and padding boundaries (computed once
+# with CPython's hashlib; ports without hashlib.md5 check against these)
+PATTERN_VECTORS = (
+    (0, "d41d8cd98f00b204e9800998ecf8427e"),
+    (1, "89e74e640b8c46257a29de0616794d5d"),
+    (55, "852e13533f66e414bbbbb3348de4f81f"),
+    (56, "98e8cb3457434649644b5fe9f4e5e4fa"),
+    (63, "c9803ddca3b148d91d5f214be64197d4"),
+    (64, "bc00c8534af1e5aef0ede584d8ad5bc3"),
+    (65, "4e114d3e0baf5ace365e0552a3273291"),
+    (127, "886a64f47659d525b55b12fac127c4a1"),
+    (128, "154b8c17cfb174384edd9557e3e64e2b"),
+    (1060, "80256b4d506372827996558f6d73a293"),
+)
+
+
+def _pattern(n):
+    return bytes((i * 131 + 7) & 0xFF for i in range(n))
+
 
 def md5_hex(data):
-    h = hashlib.md5()
+    # the library's MD5 (hashlib.md5, or the fallback: both checked against
+    # the fixed vectors below)
+    h = new_md5()
     h.update(data)
     return binascii.hexlify(h.digest()).decode()
 
@@ -191,44 +224,83 @@ def test_rejects_truncated_and_empty():
     rejected(b"-----BEGIN " + b"X" * 100 + b"-----\n", "too long")
 
 
+def _feed_all(dec, src, buf):
+    while True:
+        n = src.readinto(buf)
+        if not n:
+            return
+        dec.feed(buf, n)
+
+
 def test_feeding_allocates_nothing():
     pem = data_file("thawte.pem")
     src = io.BytesIO(pem)  # readinto copies without allocating
     buf = bytearray(61)
     dec = PemDecoder()
     dec.reset()
-    micropython.heap_lock()
-    try:
-        while True:
-            n = src.readinto(buf)
-            if not n:
-                break
-            dec.feed(buf, n)
-    finally:
-        micropython.heap_unlock()
+    assert allocated(_feed_all, dec, src, buf) == 0
     dec.finish()
     assert binascii.hexlify(dec.digest()).decode() == THAWTE_MD5
 
 
-def test_md5_fallback_matches_hashlib_and_allocates_nothing():
-    for n in (0, 1, 55, 56, 63, 64, 65, 127, 128, 1060):
-        data = bytes((i * 131 + 7) & 0xFF for i in range(n))
-        fallback = MD5()
-        fallback.update(data[: n // 3])
-        fallback.update(data[n // 3:])
-        ref = hashlib.md5()
-        ref.update(data)
-        assert fallback.digest() == ref.digest(), n
+def _hex(h):
+    return binascii.hexlify(h.digest()).decode()
+
+
+def _transforms():
+    """The bytecode block transform, and the native one where the port has it."""
+    found = [md5_module._transform]
+    fast = md5_module._fast()
+    if fast is not None:
+        found.append(fast)
+    return found
+
+
+def _md5_with(tf, data=None):
     h = MD5()
+    h._tf = tf
+    if data is not None:
+        h.update(data)
+    return h
+
+
+def test_native_md5_where_the_port_emits_native_code():
+    native = getattr(sys.implementation, "_mpy", 0) >> 10
+    assert (md5_module._fast() is not None) == bool(native), native
+    if native:
+        assert MD5()._tf is md5_module._fast()
+
+
+def test_md5_matches_fixed_vectors():
+    for tf in _transforms():
+        for data, want in RFC1321_VECTORS:
+            assert _hex(_md5_with(tf, data)) == want, (tf, data)
+        for n, want in PATTERN_VECTORS:
+            data = _pattern(n)
+            h = _md5_with(tf)
+            h.update(data[: n // 3])
+            h.update(data[n // 3:])
+            assert _hex(h) == want, (tf, n)
+        assert _hex(_md5_with(tf, thawte_der())) == THAWTE_MD5
+    for data, want in RFC1321_VECTORS:
+        assert md5_hex(data) == want, data   # the library's choice (hashlib or MD5)
+
+
+def _update_both(h, block, view):
+    h.update(block)
+    h.update(view)
+
+
+def test_md5_fallback_allocates_nothing_per_block():
     block = bytearray(range(200))
     view = memoryview(block)
-    micropython.heap_lock()
-    try:
-        h.update(block)
-        h.update(view)
-    finally:
-        micropython.heap_unlock()
-    assert binascii.hexlify(MD5(thawte_der()).digest()).decode() == THAWTE_MD5
+    one = memoryview(block)[:1]
+    for tf in _transforms():
+        h = _md5_with(tf)
+        _update_both(h, block, view)  # warm up
+        assert allocated(_update_both, h, block, view) == 0, tf
+        # byte by byte through the buffered path too
+        assert allocated(h.update, one) == 0, tf
 
 
 def test_one_line_pem_and_lines_of_any_length():

@@ -4,6 +4,7 @@ import micropython
 
 from ubxsec.ring import Ring
 from fakeuart import FakeUart
+from alloc import allocated
 
 
 def _both_stores(size, uart=None):
@@ -138,17 +139,13 @@ def _irq_rounds(ring, uart, rounds, sink):
 def test_irq_path_allocates_nothing_not_even_frames():
     # heap_lock() alone cannot show this: under it the port puts a call frame
     # too big for the C stack on the C stack instead of the heap, silently.
-    # micropython.mem_total (unix port) counts every allocation.
-    total = getattr(micropython, "mem_total", None)
-    if total is None:
-        return  # this port does not count; test_direct_heap_locked_fill covers it
+    # alloc.measured counts every allocation (mem_total or gc.mem_alloc).
     sink = bytearray(50)
     for ring_uart in [(r, r.uart) for r in _both_stores(512, _ByteSource())]:
         ring, uart = ring_uart
         _irq_rounds(ring, uart, 1, sink)  # warm up
-        before = total()
-        _irq_rounds(ring, uart, 20, sink)
-        assert total() - before == 0, total() - before
+        spent = allocated(_irq_rounds, ring, uart, 20, sink)
+        assert spent == 0, spent
         assert ring.irq_calls == 21 and ring.lost == 0 and uart.left == 0
 
 

@@ -1,10 +1,11 @@
 """The on-target tests (tests_device/test_*.py) as pytest results: one case
 per file, run after a soft reset on the board with the library deployed as
-.mpy. The default target is the virtual rig: the library and the tests are
-deployed once to a flash image, then each file gets a fresh simulator and a
-fresh board booted from that flash. PORT=<mpremote connect string> (and
-BOARD=<boards/ file>, default pico) runs them on a real board wired to a
-real module.
+.mpy. The default target is the virtual rig, on each virtual board (unix64,
+wasm32; VBOARD=<name> picks one): the library and the tests are
+deployed once per board to a flash, then each file gets a fresh simulator
+and a fresh board booted from that flash. PORT=<mpremote connect string>
+(and BOARD=<boards/ file>, default pico) runs them once on a real board
+wired to a real module instead.
 
 Some files need the host beside them while they run (HOST_SIDES): the
 simulator's control channel sends what the device cannot cause itself (URCs,
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 
 import harness
+from fixtures_board import board_missing, boards_under_test
 
 TESTS_DIR = Path(os.environ.get("HIL_TESTS_DIR") or harness.TESTS_DEVICE)
 DEVICE_TESTS = sorted(p.stem for p in TESTS_DIR.glob("test_*.py"))
@@ -178,36 +180,53 @@ def real_board(mpy_build):
 
 @pytest.fixture(scope="session")
 def deployed_flash(tmp_path_factory, mpy_build):
-    """A virtual board's flash directory with the library and the tests
-    deployed (once: deploying is most of a file's run time)."""
+    """deployed_flash(board): a virtual board's flash directory with the
+    library and the tests deployed (once per board: deploying is most of a
+    file's run time)."""
     from fixtures_board import VBoard
-    workdir = tmp_path_factory.mktemp("vflash")
-    board = VBoard(workdir, flash=workdir / "flash")
-    try:
-        target = harness.Target(board.connect)
-        harness.deploy(target, mpy_build(target), "virtual", tests_dir=TESTS_DIR)
-    finally:
-        board.stop()
-    return workdir / "flash"
+    flashes = {}
+
+    def deploy(board):
+        if board not in flashes:
+            workdir = tmp_path_factory.mktemp("vflash-" + board)
+            vb = VBoard(workdir, flash=workdir / "flash", board=board)
+            try:
+                target = harness.Target(vb.connect)
+                harness.deploy(target, mpy_build(target), "virtual", tests_dir=TESTS_DIR)
+            finally:
+                vb.stop()
+            flashes[board] = workdir / "flash"
+        return flashes[board]
+    return deploy
 
 
 @pytest.fixture
 def virtual_rig(deployed_flash, sim_factory, vboard_factory):
-    """(simulator, Target): a fresh module and a fresh board on the deployed flash."""
-    sim = sim_factory(baud=115200)
-    board = vboard_factory(uart=sim.link, flash=deployed_flash)
-    return sim, harness.Target(board.connect)
+    """virtual_rig(board) -> (simulator, Target): a fresh module and a fresh
+    board on the deployed flash."""
+    def start(board):
+        flash = deployed_flash(board)
+        sim = sim_factory(baud=115200)
+        vb = vboard_factory(uart=sim.link, flash=flash, board=board)
+        return sim, harness.Target(vb.connect)
+    return start
 
 
+@pytest.mark.parametrize("board", boards_under_test())
 @pytest.mark.parametrize("name", DEVICE_TESTS)
-def test_on_device(request, real_board, name):
+def test_on_device(request, real_board, name, board):
     side_class = HOST_SIDES.get(name)
     if real_board is not None:
+        if board != boards_under_test()[0]:
+            pytest.skip("PORT is set: the device tests run once, on the real board")
         if side_class is not None and side_class.needs_sim:
             pytest.skip("%s needs the simulator's control channel" % name)
         harness.run_device_test(real_board, name).check()
         return
-    sim, target = request.getfixturevalue("virtual_rig")
+    missing = board_missing(board)
+    if missing:   # as toolchain.require: a broken toolchain fails, never skips
+        pytest.fail(missing, pytrace=False)
+    sim, target = request.getfixturevalue("virtual_rig")(board)
     side = side_class(sim) if side_class is not None else None
     if side is not None:
         side.start()

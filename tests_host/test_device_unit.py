@@ -1,15 +1,24 @@
-"""Runs the on-target unit tests (tests_device/unit_*.py) on the MicroPython
-unix port, one pytest case per file, and checks that lib/ubxsec compiles
-with mpy-cross."""
+"""Runs the on-target unit tests (tests_device/unit_*.py) on both virtual
+boards' ports (VBOARD=<name> picks one), one pytest case per file and board,
+and checks that
+lib/ubxsec compiles with mpy-cross.
+
+    unix64  the MicroPython unix port (64-bit), the files on MICROPYPATH
+    wasm32  the WebAssembly port (32-bit) under node: boards/wasm32/board.mjs
+            boots with lib/ubxsec in /lib and tests_device in /tests of its
+            flash, runs the runner (--exec) and exits
+"""
 
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
 import pytest
 
 import toolchain
+from fixtures_board import WASM_RUNTIME, board_missing, boards_under_test
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEVICE = ROOT / "tests_device"
@@ -22,20 +31,45 @@ MPY_CROSS = BIN / "mpy-cross"
 HEAP = "1M"
 
 UNIT_FILES = sorted(p.stem for p in DEVICE.glob("unit_*.py"))
+BOARD_JS = ROOT / "boards" / "wasm32" / "board.mjs"
 
 
 def _require(tool):
     toolchain.require(tool)
 
 
-@pytest.mark.parametrize("name", UNIT_FILES)
-def test_unit_file_on_unix_port(name, tmp_path):
+def _run_unix64(name, tmp_path):
     _require(MICROPYTHON)
     env = dict(os.environ, MICROPYPATH="%s:%s" % (LIB, DEVICE))
-    proc = subprocess.run(
+    return subprocess.run(
         [str(MICROPYTHON), "-X", "heapsize=" + HEAP, str(DEVICE / "runner.py"), name],
         cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=240,
     )
+
+
+def _run_wasm32(name, tmp_path):
+    missing = board_missing("wasm32")
+    if missing:   # as toolchain.require: a broken toolchain fails, never skips
+        pytest.fail(missing, pytrace=False)
+    flash = tmp_path / "flash"
+    shutil.copytree(LIB / "ubxsec", flash / "lib" / "ubxsec",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(DEVICE, flash / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    code = "import sys\nsys.path.insert(0, '/tests')\nimport runner\nrunner.main(%r)\n" % name
+    return subprocess.run(
+        ["node", str(BOARD_JS), "--runtime", str(WASM_RUNTIME), "--flash", str(flash),
+         "--heapsize", str(1024 * 1024), "--exec", code],
+        cwd=str(tmp_path), capture_output=True, text=True, timeout=480,
+    )
+
+
+RUN = {"unix64": _run_unix64, "wasm32": _run_wasm32}
+
+
+@pytest.mark.parametrize("board", boards_under_test())
+@pytest.mark.parametrize("name", UNIT_FILES)
+def test_unit_file(board, name, tmp_path):
+    proc = RUN[board](name, tmp_path)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, "device output:\n" + out
     last = [line for line in proc.stdout.splitlines() if line.strip()][-1]

@@ -59,7 +59,7 @@ FAKE_MAKE = textwrap.dedent('''\
         here = path.parent
         def include(p):
             run(expand(p, here))
-        def package(name, base_path="."):
+        def package(name, files=None, base_path=".", opt=None):  # manifestfile's signature
             base = expand(base_path, here)
             frozen.extend(sorted(str(p.relative_to(base)) for p in (base / name).glob("*.py")))
         def require(name):

@@ -108,7 +108,7 @@ def test_a_device_failure_is_reported_with_its_message(rig, failing_suite, tmp_p
 
 
 def test_pytest_run_fails_with_the_device_message(failing_suite):
-    env = dict(os.environ, HIL_TESTS_DIR=str(failing_suite))
+    env = dict(os.environ, HIL_TESTS_DIR=str(failing_suite), VBOARD="unix64")
     env.pop("PORT", None)
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            str(harness.ROOT / "tests_host" / "test_device_suite.py")],

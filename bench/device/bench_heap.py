@@ -1,7 +1,7 @@
 # Memory during an import, per file:
-#   alloc: bytes requested from the heap during the import (micropython.mem_total
-#          delta: it counts every allocation and never goes down), the least
-#          of REPEAT imports;
+#   alloc: bytes requested from the heap during the import (rig.alloc_start/
+#          alloc_stop: micropython.mem_total where the port has it, else
+#          gc.mem_alloc with collection off), the least of REPEAT imports;
 #   peak:  the highest live heap during the import (a full collection at every
 #          UART write() and any(), see rig.BenchUART) above the live heap just
 #          before it. The file is imported once unmeasured first, so lazily
@@ -24,9 +24,9 @@ for item in cfg["files"]:
     alloc = None
     for _ in range(REPEAT):
         gc.collect()
-        before = rig.mem_total()
+        before = rig.alloc_start()
         drv.import_file(item["path"], "CA", item["name"])
-        spent = rig.mem_total() - before
+        spent = rig.alloc_stop(before)
         if alloc is None or spent < alloc:
             alloc = spent
     uart.start_sampling()

@@ -1,8 +1,10 @@
-# Device-side helpers shared by the bench scripts (MicroPython unix port).
+# Device-side helpers shared by the bench scripts, on both virtual boards'
+# ports: the unix port (unix64) and the WebAssembly port (wasm32).
 #
-# The scripts run directly under the unix port with the virtual board's UART
-# class (boards/unix/lib/vuart.py) on the simulator's pty: no REPL or
-# mpremote transport sits between the timer and the code measured.
+# The scripts run directly under the port with that board's UART class
+# (boards/unix/lib/vuart.py, or boards/wasm32/lib/vuart.py: "link" 0 is the
+# board's /dev/uart0) on the simulator's pty: no REPL or mpremote transport
+# sits between the timer and the code measured.
 #
 # Every script takes the path of a JSON file as its argument and prints one line
 # "BENCH <json>" with its results; the orchestrator (bench/run.py) reads it.
@@ -84,10 +86,21 @@ def make_driver(cfg, uart):
     """The driver under test: "lib" (ubxsec.Module) or "naive" (bench/naive.py).
     Both expose chip_id(), import_file(path, kind, name), list(),
     set_profile(n, validation, ca), on_urc(prefix, fn), poll(), close()."""
+    if cfg.get("md5") == "fallback":
+        hide_hashlib_md5()
     if cfg["driver"] == "naive":
         import naive
         return naive.Modem(uart)
     return LibDriver(uart, cfg)
+
+
+class _NoMd5:
+    """A hashlib without md5: `from hashlib import md5` fails as on a port built
+    without it (stm32 without SSL, the WebAssembly port)."""
+
+
+def hide_hashlib_md5():
+    sys.modules["hashlib"] = _NoMd5
 
 
 class LibDriver:
@@ -126,9 +139,32 @@ class LibDriver:
         self.module.close()
 
 
-def mem_total():
-    # bytes requested from the heap so far (m_malloc counter; never goes down)
-    return micropython.mem_total()
+_gc_was_enabled = True
+
+
+def alloc_start():
+    """Start counting heap bytes: micropython.mem_total() where the port has it
+    (it counts every allocation), else gc.mem_alloc() with collection off so
+    nothing is reclaimed until alloc_stop() (the WebAssembly port keeps call
+    frames on its pystack: nothing it allocates is freed before that)."""
+    global _gc_was_enabled
+    total = getattr(micropython, "mem_total", None)
+    if total is not None:
+        return total()
+    _gc_was_enabled = gc.isenabled()
+    gc.disable()
+    return gc.mem_alloc()
+
+
+def alloc_stop(start):
+    """Bytes allocated since alloc_start() returned `start`."""
+    total = getattr(micropython, "mem_total", None)
+    if total is not None:
+        return total() - start
+    spent = gc.mem_alloc() - start
+    if _gc_was_enabled:
+        gc.enable()
+    return spent
 
 
 def ticks_us():

@@ -1,15 +1,30 @@
 """MD5 (RFC 1321) for ports built without hashlib.md5.
 
 hashlib.md5 exists only where the firmware links a TLS library (stm32 boards
-without networking lack it). This fallback has the same update()/digest()
-interface. Every 32-bit word is held as two 16-bit halves so that all
-arithmetic stays within small ints on 32-bit MCUs: update() allocates nothing
-(a 32-bit value above 2**30 would become a heap-allocated long int there).
+without networking lack it; so does the WebAssembly port). This fallback has
+the same update()/digest() interface and allocates nothing per block:
+
+- every 32-bit word is two 16-bit halves, so all arithmetic stays within
+  small ints on 32-bit ports (a value above 2**30 would be a heap long int);
+- the working state lives in one preallocated array (`_w`: A B C D halves,
+  the block's 32 message halves, two sums), and a step is split into small
+  functions whose frames (locals + value stack) stay within the 11 words
+  MicroPython keeps on the C stack: a bigger frame goes on the heap at
+  every call;
+- the registers rotate by index instead of by value (step i's A is word
+  -i mod 4), so nothing is copied between steps.
+
 It is slow (pure bytecode); the library only uses it when hashlib.md5 is
-missing.
+missing. Where the port has a native emitter (ARM boards, x86/x64 unix), the
+block transform is compiled once with @micropython.viper at the first MD5()
+(from source: a .mpy holds no native code unless mpy-cross got the board's
+-march), about 20 times faster; ports without one (the WebAssembly port)
+refuse the decorator and keep the bytecode transform.
 """
 
 from array import array
+
+from micropython import const
 
 # K[i] = floor(2**32 * abs(sin(i + 1))) as little-endian 32-bit words, a
 # bytes literal (in flash when frozen, nothing built at import); kept as
@@ -32,17 +47,31 @@ _K = (
     b"\x4f\x7e\xa8\x6f\xe0\xe6\x2c\xfe\x14\x43\x01\xa3\xa1\x11\x08\x4e"
     b"\x82\x7e\x53\xf7\x35\xf2\x3a\xbd\xbb\xd2\xd7\x2a\x91\xd3\x86\xeb"
 )
-# left rotation of each step: _S[4 * round + (step & 3)]
-_S = b"\x07\x0c\x11\x16\x05\x09\x0e\x14\x04\x0b\x10\x17\x06\x0a\x0f\x15"
-# message word of step i in round r: (_G[2r] * i + _G[2r + 1]) & 15
-_G = b"\x01\x00\x05\x01\x03\x05\x07\x00"
+# state half of message word g(i) for step i: 8 + 2 * g(i)
+_X = (
+    b"\x08\x0a\x0c\x0e\x10\x12\x14\x16\x18\x1a\x1c\x1e\x20\x22\x24\x26"
+    b"\x0a\x14\x1e\x08\x12\x1c\x26\x10\x1a\x24\x0e\x18\x22\x0c\x16\x20"
+    b"\x12\x18\x1e\x24\x0a\x10\x16\x1c\x22\x08\x0e\x14\x1a\x20\x26\x0c"
+    b"\x08\x16\x24\x12\x20\x0e\x1c\x0a\x18\x26\x14\x22\x10\x1e\x0c\x1a"
+)
+# left rotation of step i
+_S = (
+    b"\x07\x0c\x11\x16\x07\x0c\x11\x16\x07\x0c\x11\x16\x07\x0c\x11\x16"
+    b"\x05\x09\x0e\x14\x05\x09\x0e\x14\x05\x09\x0e\x14\x05\x09\x0e\x14"
+    b"\x04\x0b\x10\x17\x04\x0b\x10\x17\x04\x0b\x10\x17\x04\x0b\x10\x17"
+    b"\x06\x0a\x0f\x15\x06\x0a\x0f\x15\x06\x0a\x0f\x15\x06\x0a\x0f\x15"
+)
 _INIT = (0x2301, 0x6745, 0xAB89, 0xEFCD, 0xDCFE, 0x98BA, 0x5476, 0x1032)  # lo, hi of A B C D
+_SUM = const(40)   # _w[40], _w[41]: the step's sum, low half (with its carry) and high half
+_WORDS = const(42)
 
 
 class MD5:
     def __init__(self, data=None):
-        # state: lo/hi halves of A, B, C, D
-        self._h = array("H", _INIT)
+        self._h = array("H", _INIT)          # the digest state, lo/hi halves
+        self._w = array("i", bytes(4 * _WORDS))
+        # the block transform: native where the port can, else bytecode
+        self._tf = _fast() or _transform
         self._block = bytearray(64)
         self._fill = 0
         self._count = 0
@@ -52,18 +81,17 @@ class MD5:
     def update(self, data):
         n = len(data)
         i = 0
-        block = self._block
         while i < n:
             if self._fill == 0 and n - i >= 64:
-                self._transform(data, i)
+                self._tf(self._h, self._w, data, i)
                 i += 64
                 self._count += 64
                 continue
-            block[self._fill] = data[i]
+            self._block[self._fill] = data[i]
             self._fill += 1
             i += 1
             if self._fill == 64:
-                self._transform(block, 0)
+                self._tf(self._h, self._w, self._block, 0)
                 self._fill = 0
                 self._count += 64
 
@@ -83,54 +111,54 @@ class MD5:
             out[2 * i + 1] = h[i] >> 8
         return bytes(out)
 
-    def _transform(self, m, off):
-        h = self._h
-        al = h[0]
-        ah = h[1]
-        bl = h[2]
-        bh = h[3]
-        cl = h[4]
-        ch = h[5]
-        dl = h[6]
-        dh = h[7]
-        k = _K
-        for i in range(64):
-            r = i >> 4
-            fl = _f(r, bl, cl, dl)
-            fh = _f(r, bh, ch, dh)
-            p = off + (((_G[2 * r] * i + _G[2 * r + 1]) & 15) << 2)
-            j = i << 2
-            lo = al + fl + (k[j] | k[j + 1] << 8) + (m[p] | m[p + 1] << 8)
-            hi = ah + fh + (k[j + 2] | k[j + 3] << 8) + (m[p + 2] | m[p + 3] << 8) + (lo >> 16)
-            lo &= 0xFFFF
-            hi &= 0xFFFF
-            s = _S[(r << 2) | (i & 3)]
-            if s >= 16:
-                t = lo
-                lo = hi
-                hi = t
-                s -= 16
-            keep = 0xFFFF >> s
-            t = ((hi & keep) << s) | (lo >> (16 - s))
-            lo = ((lo & keep) << s) | (hi >> (16 - s))
-            # A, B, C, D = D, B + rotl(...), B, C
-            al = dl
-            ah = dh
-            dl = cl
-            dh = ch
-            cl = bl
-            ch = bh
-            lo += bl
-            bh = (t + bh + (lo >> 16)) & 0xFFFF
-            bl = lo & 0xFFFF
-        _add(h, 0, al, ah)
-        _add(h, 2, bl, bh)
-        _add(h, 4, cl, ch)
-        _add(h, 6, dl, dh)
+
+def _transform(h, w, m, off):
+    _load(w, h, m, off)
+    for i in range(64):
+        _step(w, i)
+    _fold(h, w)
 
 
-def _f(r, b, c, d):
-    """The round function of round r on one 16-bit half."""
+def _load(w, h, m, off):
+    # the state into w[0..7], the block's 16 words as halves into w[8..39]
+    for q in range(8):
+        w[q] = h[q]
+    for q in range(8, 40, 2):
+        w[q] = m[off] | m[off + 1] << 8
+        w[q + 1] = m[off + 2] | m[off + 3] << 8
+        off += 4
+
+
+def _fold(h, w):
+    # h += w[0..7], word by word
+    for q in range(0, 8, 2):
+        lo = h[q] + w[q]
+        h[q + 1] = (h[q + 1] + w[q + 1] + (lo >> 16)) & 0xFFFF
+        h[q] = lo & 0xFFFF
+
+
+def _step(w, i):
+    a = ((-i) & 3) << 1      # A's low half; B, C, D follow it (mod 8)
+    _sum(w, i, a)
+    _sum(w, i, a + 1)
+    _rotate_add(w, _S[i], a)
+
+
+def _sum(w, i, a):
+    # A + F(B, C, D) + K[i] + M[g(i)] for one half (a odd: the high half,
+    # taking the low half's carry)
+    k = (i << 2) | ((a & 1) << 1)
+    t = w[a] + _f(w, i >> 4, a) + (_K[k] | _K[k + 1] << 8) + w[_X[i] + (a & 1)]
+    if a & 1:
+        t += w[_SUM] >> 16
+    w[_SUM + (a & 1)] = t
+
+
+def _f(w, r, a):
+    # round r's function of B, C, D on the halves beside a
+    b = w[(a + 2) & 7]
+    c = w[(a + 4) & 7]
+    d = w[(a + 6) & 7]
     if r == 0:
         return (b & c) | ((b ^ 0xFFFF) & d)
     if r == 1:
@@ -140,8 +168,72 @@ def _f(r, b, c, d):
     return c ^ (b | (d ^ 0xFFFF))
 
 
-def _add(h, j, lo, hi):
-    # h[j], h[j + 1] (lo, hi halves) += lo, hi
-    lo += h[j]
-    h[j + 1] = (h[j + 1] + hi + (lo >> 16)) & 0xFFFF
-    h[j] = lo & 0xFFFF
+def _rotate_add(w, s, a):
+    # A's slot becomes B + rotl(sum, s): the next step's B
+    lo = w[_SUM] & 0xFFFF
+    hi = w[_SUM + 1] & 0xFFFF
+    if s >= 16:
+        lo, hi = hi, lo
+        s -= 16
+    t = ((hi & (0xFFFF >> s)) << s) | (lo >> (16 - s))
+    lo = ((lo & (0xFFFF >> s)) << s) | (hi >> (16 - s))
+    lo += w[(a + 2) & 7]
+    w[a + 1] = (t + w[((a + 2) & 7) + 1] + (lo >> 16)) & 0xFFFF
+    w[a] = lo & 0xFFFF
+
+
+# -- native fast path ----------------------------------------------------------
+
+# The same block transform on machine words (uint is 32 or 64 bits: every sum
+# is masked to 32). State and message are read byte- and halfword-wise, so no
+# alignment is assumed; K comes from a word array built once.
+_VIPER = """
+@micropython.viper
+def transform(st,w,m,off:int):
+ h=ptr16(st);p=ptr8(m);kk=ptr32(KW);gx=ptr8(X);rs=ptr8(S)
+ M=(uint(0xFFFF)<<16)|uint(0xFFFF)
+ a=uint(h[0])|(uint(h[1])<<16);b=uint(h[2])|(uint(h[3])<<16)
+ c=uint(h[4])|(uint(h[5])<<16);d=uint(h[6])|(uint(h[7])<<16)
+ i=0
+ while i<64:
+  r=i>>4
+  if r==0:f=(b&c)|((b^M)&d)
+  elif r==1:f=(d&b)|((d^M)&c)
+  elif r==2:f=b^c^d
+  else:f=c^(b|(d^M))
+  q=off+((int(gx[i])-8)<<1)
+  t=(a+f+uint(kk[i])+(uint(p[q])|(uint(p[q+1])<<8)|(uint(p[q+2])<<16)|(uint(p[q+3])<<24)))&M
+  s=uint(rs[i]);t=((t<<s)|(t>>(uint(32)-s)))&M
+  a=d;d=c;c=b;b=(b+t)&M;i+=1
+ j=0
+ while j<8:
+  v=(uint(h[j])|(uint(h[j+1])<<16))+(a if j==0 else b if j==2 else c if j==4 else d)
+  h[j]=v&0xFFFF;h[j+1]=(v>>16)&0xFFFF;j+=2
+"""
+_native = []   # [] not tried yet; [fn] or [None] once tried
+
+
+def _fast():
+    if not _native:
+        _native.append(_compile_native())
+    return _native[0]
+
+
+def _compile_native():
+    import sys
+    if not getattr(sys.implementation, "_mpy", 0) >> 10:
+        return None   # the port emits no native code
+    scope = {"KW": array("I", _K), "X": _X, "S": _S}
+    try:
+        exec(_VIPER, scope)
+    except (SyntaxError, NotImplementedError, MemoryError):
+        return None
+    fn = scope["transform"]
+    # trust it only if it agrees with the bytecode transform
+    block = bytes(range(64))
+    one = array("H", _INIT)
+    two = array("H", _INIT)
+    w = array("i", bytes(4 * _WORDS))
+    fn(one, w, block, 0)
+    _transform(two, w, block, 0)
+    return fn if one == two else None
