@@ -22,8 +22,6 @@ Commands holding a key password, PSK, PSK identity or session data are sent
 with secret=True, so a trace shows none of them.
 """
 
-from io import BytesIO
-
 from .errors import AtError, ProtocolError, _extension, _refused
 from .params import check_int, fields, quoted
 
@@ -155,13 +153,12 @@ class SecurityProfile:
         self._command(cmd, secret, data)
 
     def _command(self, cmd, secret=False, data=None):
-        """Send cmd now (never batched); a refusal names what was refused."""
+        """Send cmd now (never batched), with data (size, source) after a
+        '>' prompt if given; a refusal names what was refused."""
         try:
             if data is None:
                 return self._at.command(cmd, secret=secret)
-            data = data.encode()
-            self._at.command_with_data(cmd, len(data), BytesIO(data).readinto,
-                                       secret=secret)
+            self._at.command_with_data(cmd, data[0], data[1], secret=secret)
         except AtError as exc:
             raise _refused(exc, self._what(cmd))
 

@@ -32,6 +32,7 @@ is written then).
 import json
 import os
 import time
+from io import BytesIO
 from micropython import const
 
 from .errors import AtTimeout, ProtocolError
@@ -102,8 +103,9 @@ def session_data(prof, tag, *values):
     if tag == 2:
         data = '"%s","%s"' % (_b64(data, 44), _b64(values[1], 64))
     elif tag in (5, 15):   # the data follows a '>' prompt
-        return prof._send("+USECPRF=%d,13,%d,%d" % (prof.id, tag, len(_b64(data))),
-                          True, data)
+        n = len(_b64(data))
+        return prof._send("+USECPRF=%d,13,%d,%d" % (prof.id, tag, n),
+                          True, (n, BytesIO(data.encode()).readinto))
     else:
         data = '"%s",%d' % (_b64(data, _DATA_MAX, 0), len(data))
     prof._set(13, "%d,%s" % (tag, data), True)
