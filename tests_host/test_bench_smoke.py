@@ -111,8 +111,8 @@ def _verdict_from_figures(res, name):
     if "wire time" in name:
         rows = [r for r in res["import"] if r["size"] == 8192 and r["baud"] == 115200]
         return max(r["ratio"] for r in rows) <= RATIO_BUDGET if rows else None
-    if ".mpy" in name:
-        return res["mpy_bytes"] <= MPY_BUDGET
+    if ".mpy" in name:   # the core package's, as DESIGN.md sets it (not the whole library)
+        return res["mpy_sizes"]["core"] <= MPY_BUDGET
     raise AssertionError("a budget this test does not know: %s" % name)
 
 

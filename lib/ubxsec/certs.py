@@ -4,7 +4,7 @@
     certs.import_file("/ca.pem", CA, "ThawteCA")   -> "8ccadc0b..." (verified)
     certs.import_bytes(der, PK, "MyKey", password="...")
     certs.upload("/ca.pem", "ca.pem"); certs.import_from_module_file("ca.pem", CA, "ThawteCA")
-        (these two: package ubxsec-modfile, lib/ubxsec-modfile.json)
+        (these two and der_md5(): package ubxsec-modfile, lib/ubxsec-modfile.json)
     certs.list() -> [Entry(kind="CA", name=..., common_name=..., expiry=...)]
     certs.md5(CA, "ThawteCA"); certs.remove(CA, "ThawteCA")
 
