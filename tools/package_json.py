@@ -39,7 +39,9 @@ EXTENSIONS = {
     "http": ("http",),          # HTTPS requests through the module (AT+UHTTP...)
     "session": ("session",),    # TLS session keeping across power cycles
     "trace": ("trace",),        # AT traffic trace with redaction
-    "md5": ("md5",),            # MD5 for firmware whose hashlib has none (stm32 without SSL)
+    # MD5 for firmware whose hashlib has none (stm32 without SSL); md5_viper
+    # holds the source of its native transform, loaded only where it compiles
+    "md5": ("md5", "md5_viper"),
 }
 
 
