@@ -184,7 +184,7 @@ def _rotate_add(w, s, a):
 
 # -- native fast path ----------------------------------------------------------
 
-_native = []   # [] not tried yet; [fn] or [None] once tried
+_native = []  # type: list  # [] not tried yet; [fn] or [None] once tried
 
 
 def _fast():
