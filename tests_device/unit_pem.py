@@ -271,6 +271,12 @@ def test_native_md5_where_the_port_emits_native_code():
         assert MD5()._tf is md5_module._fast()
 
 
+def test_native_md5_source_is_not_kept_in_ram():
+    md5_module._fast()
+    assert "ubxsec.md5_viper" not in sys.modules
+    assert not hasattr(sys.modules["ubxsec"], "md5_viper")
+
+
 def test_md5_matches_fixed_vectors():
     for tf in _transforms():
         for data, want in RFC1321_VECTORS:

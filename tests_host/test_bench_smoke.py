@@ -79,6 +79,11 @@ def test_every_board_has_its_figures(results):
             assert isinstance(fig[key], int) and fig[key] > 0, (board, key)
         assert fig["md5"]["fallback_bytes_per_s"] > 0
     assert res["boards"]["wasm32"]["md5"]["hashlib_bytes_per_s"] is None   # the port has none
+    # wasm32's flow figures are above the harness, which was measured
+    wasm = res["boards"]["wasm32"]
+    assert 0 < wasm["flow_harness"] < wasm["min_heap_demo_flow_with_harness"]
+    assert wasm["min_heap_demo_flow_with_harness"] - wasm["flow_harness"] == wasm["min_heap_demo_flow"]
+    assert 0 < wasm["flow_live_after"] < wasm["min_heap_demo_flow"]
     assert res["boards"]["unix64"]["md5"]["hashlib_bytes_per_s"] > 0
 
 

@@ -52,7 +52,8 @@ def test_core_package_is_the_engine_and_the_command_families():
 def test_extension_installs_next_to_the_core(name):
     rel = "lib/ubxsec-%s.json" % name
     got = _installs(rel)
-    assert sorted(got) == ["ubxsec/%s.py" % name]
+    assert sorted(got) == sorted("ubxsec/%s.py" % m for m in package_json.EXTENSIONS[name])
+    assert "ubxsec/%s.py" % name in got
     for dest, src in got.items():
         assert src == ROOT / "lib" / dest and src.is_file()
     for _, src in _load(rel)["urls"]:

@@ -40,7 +40,9 @@ EXTENSIONS = {
     "session": ("session",),    # TLS session keeping across power cycles
     "trace": ("trace",),        # AT traffic trace with redaction
     "modfile": ("modfile",),    # imports from the module's file system (+UDWNFILE, op 1)
-    "md5": ("md5",),            # MD5 for firmware whose hashlib has none (stm32 without SSL)
+    # MD5 for firmware whose hashlib has none (stm32 without SSL); md5_viper
+    # holds the source of its native transform, loaded only where it compiles
+    "md5": ("md5", "md5_viper"),
 }
 
 

@@ -67,7 +67,8 @@ def step_close():
 
 def step_report():
     # what stays live after the flow: the loaded code (kept in flash when
-    # frozen on a board) plus the virtual UART driver (C on a board)
+    # frozen on a board), the UART and the Module; on wasm32 the bench
+    # takes off the harness (live before the first step: rig, vuart, this)
     gc.collect()
     rig.emit({"ok": state["ok"], "live_after": gc.mem_alloc()})
     if not state["ok"]:

@@ -184,33 +184,7 @@ def _rotate_add(w, s, a):
 
 # -- native fast path ----------------------------------------------------------
 
-# The same block transform on machine words (uint is 32 or 64 bits: every sum
-# is masked to 32). State and message are read byte- and halfword-wise, so no
-# alignment is assumed; K comes from a word array built once.
-_VIPER = """
-@micropython.viper
-def transform(st,w,m,off:int):
- h=ptr16(st);p=ptr8(m);kk=ptr32(KW);gx=ptr8(X);rs=ptr8(S)
- M=(uint(0xFFFF)<<16)|uint(0xFFFF)
- a=uint(h[0])|(uint(h[1])<<16);b=uint(h[2])|(uint(h[3])<<16)
- c=uint(h[4])|(uint(h[5])<<16);d=uint(h[6])|(uint(h[7])<<16)
- i=0
- while i<64:
-  r=i>>4
-  if r==0:f=(b&c)|((b^M)&d)
-  elif r==1:f=(d&b)|((d^M)&c)
-  elif r==2:f=b^c^d
-  else:f=c^(b|(d^M))
-  q=off+((int(gx[i])-8)<<1)
-  t=(a+f+uint(kk[i])+(uint(p[q])|(uint(p[q+1])<<8)|(uint(p[q+2])<<16)|(uint(p[q+3])<<24)))&M
-  s=uint(rs[i]);t=((t<<s)|(t>>(uint(32)-s)))&M
-  a=d;d=c;c=b;b=(b+t)&M;i+=1
- j=0
- while j<8:
-  v=(uint(h[j])|(uint(h[j+1])<<16))+(a if j==0 else b if j==2 else c if j==4 else d)
-  h[j]=v&0xFFFF;h[j+1]=(v>>16)&0xFFFF;j+=2
-"""
-_native = []   # [] not tried yet; [fn] or [None] once tried
+_native = []  # type: list  # [] not tried yet; [fn] or [None] once tried
 
 
 def _fast():
@@ -224,10 +198,16 @@ def _compile_native():
     if not getattr(sys.implementation, "_mpy", 0) >> 10:
         return None   # the port emits no native code
     scope = {"KW": array("I", _K), "X": _X, "S": _S}
+    # the source is a module of its own, dropped once compiled: a port
+    # without a native emitter never loads it, and no port keeps it in RAM
+    from . import md5_viper as src
     try:
-        exec(_VIPER, scope)
+        exec(src.SOURCE, scope)
     except (SyntaxError, NotImplementedError, MemoryError):
         return None
+    finally:
+        del sys.modules[src.__name__]
+        delattr(sys.modules[__name__.rpartition(".")[0]], "md5_viper")
     fn = scope["transform"]
     # trust it only if it agrees with the bytecode transform
     block = bytes(range(64))
