@@ -28,3 +28,33 @@ def data_file(name):
 def wire(*cmds):
     """The bytes the engine writes for these commands (text after "AT")."""
     return b"".join(b"AT" + c.encode() + b"\r" for c in cmds)
+
+
+def scratch_path(name):
+    """Where a test may write a file: /tmp where the board has one, else the
+    working directory."""
+    import os
+    try:
+        os.stat("/tmp")
+        return "/tmp/" + name
+    except OSError:
+        return name
+
+
+def exists(path):
+    import os
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def remove(*paths):
+    """Remove each path that exists."""
+    import os
+    for p in paths:
+        try:
+            os.remove(p)
+        except OSError:
+            pass

@@ -3,14 +3,13 @@ the scripted FakeUart."""
 
 import gc
 import json
-import os
 
 from ubxsec.at import AtEngine
 from ubxsec.errors import ProtocolError
 from ubxsec.ring import Ring
 from ubxsec.session import SessionKeeper, parse_urc
 from fakeuart import FakeUart, PromptReply, reply, OK
-from checks import raises, wire
+from checks import exists, raises, remove, scratch_path, wire
 
 # the spec's examples
 SID = "VWY5UENs0Hh3VWR1MjB2WTVMYVZ5TTdE0WpMeWZWeHo="
@@ -23,31 +22,11 @@ ENC_SID = ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh/Ljgstf1cLaEO2D8IMbxHcQlGf
            "GVlSJGBWCAAKJo6Qw5Q+ugXaRZFquG0O69WeHnPRBkcwY2SN4bwnDbyR+709i0pt2nlaYMSCL77MAA=")
 
 
-def _dir():
-    try:
-        os.stat("/tmp")
-        return "/tmp/"
-    except OSError:
-        return ""
-
-
-PATH = _dir() + "ubxsec_unit_session.json"
+PATH = scratch_path("ubxsec_unit_session.json")
 
 
 def _clean():
-    for p in (PATH, PATH + ".tmp"):
-        try:
-            os.remove(p)
-        except OSError:
-            pass
-
-
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
+    remove(PATH, PATH + ".tmp")
 
 
 def keeper(responder=None, trace=None, line_max=512, ring=1024):
@@ -141,7 +120,7 @@ def test_ticket_is_read_on_save_then_restored_after_power_cycle():
     assert k.status(0) == 2 and not k.has_data(0)
     k.save(0, PATH)
     assert bytes(uart.written) == wire("+USECPRF=0,13,1", "+USECPRF=0,13,3")
-    assert not _exists(PATH + ".tmp")
+    assert not exists(PATH + ".tmp")
     with open(PATH) as f:
         doc = json.load(f)
     assert doc["tag"] == 3 and doc["data"] == [TICKET] and doc["id"] == 0
@@ -239,7 +218,7 @@ def test_save_without_data_writes_no_file():
     raises(ValueError, k.save, 0, PATH)
     urc(uart, at, "+UUSECPRF: 1,13,0,2")          # a ticket read back empty
     raises(ValueError, k.save, 1, PATH)
-    assert not _exists(PATH) and not _exists(PATH + ".tmp")
+    assert not exists(PATH) and not exists(PATH + ".tmp")
 
 
 def test_save_replaces_an_existing_file():
@@ -251,7 +230,7 @@ def test_save_replaces_an_existing_file():
     k.save(0, PATH)
     with open(PATH) as f:
         assert json.load(f)["data"] == ["QUJD"]
-    assert not _exists(PATH + ".tmp")
+    assert not exists(PATH + ".tmp")
     _clean()
 
 

@@ -3,7 +3,6 @@ is in flight, and drains the line first (what the module sends is
 dispatched before the file is opened; a module that never goes quiet gets
 AtTimeout and no file)."""
 
-import os
 import time
 
 import ubxsec.session as session
@@ -12,37 +11,17 @@ from ubxsec.errors import AtTimeout
 from ubxsec.ring import Ring
 from ubxsec.session import SessionKeeper
 from fakeuart import FakeUart, reply, OK
-from checks import raises
+from checks import exists, raises, remove, scratch_path
 
 SID = "VWY5UENs0Hh3VWR1MjB2WTVMYVZ5TTdE0WpMeWZWeHo="
 MS = "SHVSODByUit0My9OMEtIT2ZsVVFRcUsyTkdvaz0nWVFhRzdQZUpndG9IMzN4ZTBo"
 
 
-def _dir():
-    try:
-        os.stat("/tmp")
-        return "/tmp/"
-    except OSError:
-        return ""
-
-
-PATH = _dir() + "ubxsec_unit_drain.json"
+PATH = scratch_path("ubxsec_unit_drain.json")
 
 
 def _clean():
-    for p in (PATH, PATH + ".tmp"):
-        try:
-            os.remove(p)
-        except OSError:
-            pass
-
-
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
+    remove(PATH, PATH + ".tmp")
 
 
 def keeper_with_data(responder=None):
@@ -72,7 +51,7 @@ def test_save_from_a_urc_handler_is_refused_and_writes_nothing():
     assert calls == ["+UUTEST: 1"]
     assert isinstance(at.urc_error, RuntimeError), at.urc_error
     assert "in flight" in str(at.urc_error)
-    assert not _exists(PATH) and not _exists(PATH + ".tmp")
+    assert not exists(PATH) and not exists(PATH + ".tmp")
 
 
 def test_what_the_module_sends_is_dispatched_before_the_file_is_opened():
@@ -94,7 +73,7 @@ def test_what_the_module_sends_is_dispatched_before_the_file_is_opened():
     finally:
         del session.open
     assert seen_at_open == [(["+UUX: 1", "+UUX: 2", "+UUX: 3"], 0)], seen_at_open
-    assert _exists(PATH)
+    assert exists(PATH)
     _clean()
 
 
@@ -139,4 +118,4 @@ def test_a_module_that_never_goes_quiet_gets_no_file_written():
     exc = raises(AtTimeout, k.save, 1, PATH)
     assert "kept sending" in str(exc)
     assert count    # it did listen meanwhile
-    assert not _exists(PATH) and not _exists(PATH + ".tmp")
+    assert not exists(PATH) and not exists(PATH + ".tmp")
