@@ -17,7 +17,7 @@ import pytest
 import harness
 from fixtures_board import VBoard
 from fixtures_sim import SimProcess
-from test_device_suite import DEVICE_TESTS, HOST_SIDES, TESTS_DIR
+from test_device_suite import DEVICE_TESTS, TESTS_DIR, run_with_host_side
 from ubxsim import models
 
 MODELS = [name for name in sorted(models.MODELS) if name != models.DEFAULT]
@@ -57,18 +57,7 @@ def test_on_device_model(model_rig, name):
     assert sim.control("status")["model"] == model
     sim.control("restart")      # a power cycle between files: echo on, as the sides expect
     sim.wait_booted()
-    side_class = HOST_SIDES.get(name)
-    side = side_class(sim) if side_class is not None else None
-    if side is not None:
-        side.start()
-    try:
-        result = harness.run_device_test(target, name)
-    finally:
-        if side is not None:
-            side.stop()
-    result.check()
-    if side is not None:
-        side.check(result)
+    run_with_host_side(sim, target, name)
 
 
 # -- long names and one-line PEMs through the library, on every model ---------------

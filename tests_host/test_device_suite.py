@@ -227,6 +227,14 @@ def test_on_device(request, real_board, name, board):
     if missing:   # as toolchain.require: a broken toolchain fails, never skips
         pytest.fail(missing, pytrace=False)
     sim, target = request.getfixturevalue("virtual_rig")(board)
+    run_with_host_side(sim, target, name)
+
+
+def run_with_host_side(sim, target, name):
+    """Run one device test file on target, with its HOST_SIDES helper (if
+    it has one) driving the simulator beside it; fails with the device's
+    messages or the side's findings."""
+    side_class = HOST_SIDES.get(name)
     side = side_class(sim) if side_class is not None else None
     if side is not None:
         side.start()
