@@ -166,12 +166,8 @@ class Certs:
         """Import a DER or PEM file from the board's file system; returns the
         verified MD5 (32 hex digits)."""
         code, cmd = self._import_cmd(kind, name, password)
-        f, total = _open(path)
+        f, size, source = self._open_source(path, code, password)
         with f:
-            try:
-                size, source = self._file_source(f, total, code, password)
-            except ValueError as exc:
-                raise ValueError("%s: %s" % (path, exc))
             return self._send_import(cmd, size, source, code, name, password, path)
 
     def import_bytes(self, data, kind, name, password=None):
@@ -281,6 +277,18 @@ class Certs:
         dec.finish()
         self._check_label(code, password)
         return lead, _check_size(end - lead), dec.digest()
+
+    def _open_source(self, path, code, password):
+        """(open file, size, _Source) for the file at path, checked as an
+        import of code checks it; a bad file is a ValueError naming path."""
+        f, total = _open(path)
+        try:
+            return (f,) + self._file_source(f, total, code, password)
+        except BaseException as exc:
+            f.close()
+            if isinstance(exc, ValueError):
+                raise ValueError("%s: %s" % (path, exc))
+            raise
 
     def _file_source(self, f, total, code, password):
         """(size, _Source) for an open file of total bytes, positioned where

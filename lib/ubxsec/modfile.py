@@ -64,12 +64,8 @@ def der_md5(certs, src, kind):
     code = kind_code(kind)
     if not isinstance(src, str):
         return _hex(certs._inspect(src, code, None)[2])
-    f, total = _open(src)
+    f, left, source = certs._open_source(src, code, None)
     with f:
-        try:
-            left, source = certs._file_source(f, total, code, None)
-        except ValueError as exc:
-            raise ValueError("%s: %s" % (src, exc))
         peek = certs._peek   # free once the head is checked
         view = memoryview(peek)
         while left:
