@@ -11,8 +11,8 @@
 import gc
 import rig
 
-STEPS = ("load_lib", "load_chip", "load_pem", "load_certs", "load_profiles",
-         "connect", "chip", "import", "list", "profile", "close", "report")
+STEPS = ("load_lib", "connect", "load_chip", "chip", "load_pem", "load_certs", "import",
+         "list", "load_profiles", "profile", "close", "report")
 state = {}
 
 

@@ -41,7 +41,6 @@ whole file in RAM); the per-import cost does not grow with the size, and
 the chunk loop allocates nothing, for DER or PEM input.
 """
 
-from binascii import hexlify
 from collections import namedtuple
 from io import BytesIO
 from micropython import const
@@ -462,7 +461,9 @@ def _redact(password):
 
 
 def _hex(digest):
-    return hexlify(digest).decode()
+    # not binascii.hexlify: on a port where binascii is Python (the
+    # WebAssembly one) importing it costs 1.7 KB live and 6.7 KB of garbage
+    return "%02x" * len(digest) % tuple(digest)
 
 
 def _verify(got, want, name):
