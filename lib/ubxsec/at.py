@@ -104,6 +104,10 @@ def _prefixes(cmd, info):
     return (cmd[:end] + ":",)
 
 
+# an echoed command, in any case (a slice and upper() would be two new strs)
+_ECHO = ("AT", "at", "At", "aT")
+
+
 def _is_final(line):
     return line == "OK" or line == "ERROR" or line.startswith("+CME ERROR:")
 
@@ -514,7 +518,7 @@ class AtEngine:
                 raise self._timeout(mode)
             if mode != _DURING:  # a line is progress: timeout_ms starts again
                 self._deadline = ticks_add(ticks_ms(), self._tmo)
-            if line[:2].upper() == "AT":
+            if line.startswith(_ECHO):
                 continue  # echo
             if self.trace:
                 self._trace_rx(line)

@@ -55,21 +55,22 @@ def fields(text, loose=False):
     is a ProtocolError. loose=True (+USECMNG answers) allows spaces around
     fields and keeps bare fields as stripped str.
     """
+    # startswith(c, i), not text[i:i + 1] == c: a slice is a new str
     out = []
     i = 0
     n = len(text)
     while True:
         if loose:
-            while text[i:i + 1] == " ":
+            while text.startswith(" ", i):
                 i += 1
-        if text[i:i + 1] == '"':
+        if text.startswith('"', i):
             j = text.find('"', i + 1)
             if j < 0:
                 break
             out.append(text[i + 1:j])
             i = j + 1
             if loose:
-                while text[i:i + 1] == " ":
+                while text.startswith(" ", i):
                     i += 1
         else:
             j = text.find(",", i)
@@ -86,7 +87,7 @@ def fields(text, loose=False):
             i = j
         if i >= n:
             return out
-        if text[i] != ",":
+        if not text.startswith(",", i):
             break
         i += 1
     # the position only: the text may be a secret (a PSK identity, session data)
