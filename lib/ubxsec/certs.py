@@ -41,7 +41,11 @@ whole file in RAM); the per-import cost does not grow with the size, and
 the chunk loop allocates nothing, for DER or PEM input.
 """
 
-from collections import namedtuple
+try:  # the builtin module: a Python collections package that extends it
+    # (micropython-lib's, frozen into some ports) costs RAM for what is unused
+    from ucollections import namedtuple
+except ImportError:
+    from collections import namedtuple
 from io import BytesIO
 from micropython import const
 
@@ -155,8 +159,6 @@ class Certs:
     def __init__(self, at, baud=9600):
         self.at = at
         self.baud = baud  # the UART's: an import's answer may take its wire time
-        self._decoder = PemDecoder()
-        self._peek = bytearray(_PEEK)
         self._fs_woken = False  # the AT+ULSTFILE workaround ran
 
     # -- imports -------------------------------------------------------------
@@ -252,10 +254,11 @@ class Certs:
         return code, ("+USECMNG=0,%d,%s," % (code, quoted(name, _NAME_MAX, "name", 1)),
                       _password_param(code, password))
 
-    def _check_label(self, code, password):
+    @staticmethod
+    def _check_label(dec, code, password):
         if password is not None:
             raise ValueError("password with a PEM key: the module takes one with an encrypted DER key only")
-        label = self._decoder.label
+        label = dec.label
         if label not in (_KEY_LABELS if code == PK else _CERT_LABELS):
             raise ValueError("PEM label %r does not fit %s" % (label, KINDS[code]))
 
@@ -270,11 +273,10 @@ class Certs:
             h.update(data)
             return 0, _check_size(total), h.digest()
         lead, end = _trim(data, 0, total)
-        dec = self._decoder
-        dec.reset()
+        dec = PemDecoder()
         dec.feed(data, end)  # what is sent: data[lead:end]
         dec.finish()
-        self._check_label(code, password)
+        self._check_label(dec, code, password)
         return lead, _check_size(end - lead), dec.digest()
 
     def _open_source(self, path, code, password):
@@ -293,7 +295,7 @@ class Certs:
         """(size, _Source) for an open file of total bytes, positioned where
         sending starts. Reads its head (and a PEM's BEGIN line and tail) to
         check it first."""
-        peek = self._peek
+        peek = bytearray(_PEEK)  # per import, as the decoder: a Certs keeps no buffer
         n = f.readinto(peek)
         if n and peek[0] == 0x30:
             _check_der(peek, n, total)
@@ -307,12 +309,13 @@ class Certs:
             raise ValueError("empty file" if not total else "whitespace only")
         if peek[0] != 0x2D:
             raise ValueError("neither DER nor PEM (-----BEGIN)")
-        dec = self._decoder
-        dec.reset()
+        # a decoder per import: none is kept between imports (its buffers,
+        # MD5 object and decoding generator stay in RAM no longer than needed)
+        dec = PemDecoder()
         dec.feed(peek, n)  # checks the BEGIN line now
         if not dec.label:
             raise ValueError("PEM: no BEGIN line at the start")
-        self._check_label(code, password)
+        self._check_label(dec, code, password)
         start = max(lead, total - _PEEK)
         f.seek(start)
         tail = _trim(peek, 0, f.readinto(peek))

@@ -20,6 +20,7 @@ from .params import quoted
 
 _NAME_MAX = const(200)      # as certs' (no series takes more)
 _FILENAME_MAX = const(63)
+_SCRATCH = const(64)  # der_md5 of a file: what is read and hashed at a time
 
 
 def import_from_module_file(certs, filename, kind, name, password=None, expect_md5=None):
@@ -66,10 +67,9 @@ def der_md5(certs, src, kind):
         return _hex(certs._inspect(src, code, None)[2])
     f, left, source = certs._open_source(src, code, None)
     with f:
-        peek = certs._peek   # free once the head is checked
-        view = memoryview(peek)
+        view = memoryview(bytearray(_SCRATCH))
         while left:
-            n = source.fill(view if left >= len(peek) else view[:left])
+            n = source.fill(view if left >= _SCRATCH else view[:left])
             if not n:
                 raise OSError("file shrank")
             left -= n
