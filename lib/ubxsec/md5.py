@@ -197,23 +197,12 @@ def _compile_native():
     import sys
     if not getattr(sys.implementation, "_mpy", 0) >> 10:
         return None   # the port emits no native code
-    scope = {"KW": array("I", _K), "X": _X, "S": _S}
-    # the source is a module of its own, dropped once compiled: a port
-    # without a native emitter never loads it, and no port keeps it in RAM
+    # the native transform's source and its builder are a module of their
+    # own, dropped once used: a port without a native emitter never loads
+    # it, and no port keeps it in RAM
     from . import md5_viper as src
     try:
-        exec(src.SOURCE, scope)
-    except (SyntaxError, NotImplementedError, MemoryError):
-        return None
+        return src.build(_transform, _K, _X, _S, _INIT, _WORDS)
     finally:
         del sys.modules[src.__name__]
         delattr(sys.modules[__name__.rpartition(".")[0]], "md5_viper")
-    fn = scope["transform"]
-    # trust it only if it agrees with the bytecode transform
-    block = bytes(range(64))
-    one = array("H", _INIT)
-    two = array("H", _INIT)
-    w = array("i", bytes(4 * _WORDS))
-    fn(one, w, block, 0)
-    _transform(two, w, block, 0)
-    return fn if one == two else None

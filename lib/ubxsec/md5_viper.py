@@ -1,6 +1,8 @@
-"""The source of ubxsec.md5's native block transform, compiled with
+"""ubxsec.md5's native block transform: its source, compiled with
 @micropython.viper at the first MD5() where the port has a native emitter
-(ubxsec.md5._compile_native), then dropped from sys.modules."""
+(ubxsec.md5._compile_native), then this module is dropped from sys.modules."""
+
+from array import array
 
 # The same block transform on machine words (uint is 32 or 64 bits: every sum
 # is masked to 32). State and message are read byte- and halfword-wise, so no
@@ -28,3 +30,21 @@ def transform(st,w,m,off:int):
   v=(uint(h[j])|(uint(h[j+1])<<16))+(a if j==0 else b if j==2 else c if j==4 else d)
   h[j]=v&0xFFFF;h[j+1]=(v>>16)&0xFFFF;j+=2
 """
+
+
+def build(transform, k, x, s, init, words):
+    """The compiled transform, or None if the port refuses it or it does not
+    agree with the bytecode transform on a test block."""
+    scope = {"KW": array("I", k), "X": x, "S": s}
+    try:
+        exec(SOURCE, scope)
+    except (SyntaxError, NotImplementedError, MemoryError):
+        return None
+    fn = scope["transform"]
+    block = bytes(range(64))
+    one = array("H", init)
+    two = array("H", init)
+    w = array("i", bytes(4 * words))
+    fn(one, w, block, 0)
+    transform(two, w, block, 0)
+    return fn if one == two else None
