@@ -149,11 +149,6 @@ class Ring:
             n = len(buf)
         return self._store.readinto(buf, n)
 
-    def lost_since(self, seen):
-        """Bytes lost since the count was `seen`. `lost` only ever grows, so
-        the consumer never writes to what the IRQ updates."""
-        return self.lost - seen
-
     def clear(self):
         """Drop everything buffered (used when resynchronising)."""
         scratch = self._scratch
