@@ -31,7 +31,8 @@ EXTENSION_CHECK = """
 from ubxsec.certs import Certs
 from ubxsec.profiles import SecurityProfile
 for f in (lambda: Certs(None).der_md5(bytes([0x30, 0])),
-          lambda: SecurityProfile(None, 0).session_status(3)):
+          lambda: SecurityProfile(None, 0).session_status(3),
+          lambda: SecurityProfile(None, 0).add_cipher(0x1234)):
     try:
         print(f())
     except (ImportError, ValueError) as exc:
@@ -87,13 +88,16 @@ def test_mip_installs_core_then_extension_then_board(vboard_factory, checkout_ur
     assert got == ["ImportError ubxsec.modfile: install its package, lib/ubxsec-modfile.json "
                    "(no module named 'ubxsec.modfile')",
                    "ImportError ubxsec.session: install its package, lib/ubxsec-session.json "
-                   "(no module named 'ubxsec.session')"], got
-    for name in ("modfile", "session"):
+                   "(no module named 'ubxsec.session')",
+                   "ImportError ubxsec.profiles_more: install its package, "
+                   "lib/ubxsec-profiles_more.json (no module named 'ubxsec.profiles_more')"], got
+    for name in ("modfile", "session", "profiles_more"):
         out = target.mpremote("mip", "install", checkout_url + "lib/ubxsec-%s.json" % name)
         assert "Installing: %s/ubxsec/%s.py" % (lib, name) in out, out
     got = _lines(target.exec(EXTENSION_CHECK))
     assert got == ["a46c3b54f2c9871cd81daf7a932499c0",   # MD5 of the DER 30 00
-                   "ValueError session 3: allowed (0, 1, 2)"], got
+                   "ValueError session 3: allowed (0, 1, 2)",
+                   "ValueError cipher 0x1234: not in the spec's Table 26"], got
 
     out = target.mpremote("mip", "install", checkout_url + "lib/ubxsec-http.json")
     assert _lines(out).count("Installing: %s/ubxsec/http.py" % lib) == 1, out

@@ -40,6 +40,8 @@ EXTENSIONS = {
     "session": ("session",),    # TLS session keeping across power cycles
     "trace": ("trace",),        # AT traffic trace with redaction
     "modfile": ("modfile",),    # imports from the module's file system (+UDWNFILE, op 1)
+    # +USECPRF op code 2 by IANA code (Table 26), apply() and read_all()
+    "profiles_more": ("profiles_more",),
     # MD5 for firmware whose hashlib has none (stm32 without SSL); md5_viper
     # holds the source of its native transform, loaded only where it compiles
     "md5": ("md5", "md5_viper"),

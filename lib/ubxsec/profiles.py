@@ -16,7 +16,11 @@ suites 0-33, session tags 0,1,2,3,5,12,13,15, session types 0,1,3,10,11,13).
 Where a product note narrows them (no TLS 1.3, no legacy suites
 10/11/12/15/16, only tags 0/1/3 and type 1) the module itself refuses with a
 CmeError: the library then works unchanged with firmware that allows more.
-IANA codes must be in the spec's Table 26 (_TABLE_26 below).
+IANA codes must be in the spec's Table 26. The cipher methods taking them,
+ciphers() (the setting read back), apply() and read_all() are thin: their
+code is in the package ubxsec-profiles_more (ubxsec.profiles_more), loaded
+on first use, so that a profile set by name and level keeps neither Table 26
+nor that code in RAM.
 
 Commands holding a key password, PSK, PSK identity or session data are sent
 with secret=True, so a trace shows none of them.
@@ -58,64 +62,6 @@ def _fits(f, *lims):
         if not (isinstance(v, str) and len(v) <= -n if n < 0 else isinstance(v, int) and v < n):
             return False
     return True
-
-
-# The IANA cipher suite codes of the spec's Table 26 (op code 2), kept as the
-# second bytes of each code, grouped by first byte: 165 codes in about 170
-# bytes of flash and no RAM beyond the tuple.
-_TABLE_26 = (
-    (0x00, b"\x00\x0a\x13\x15\x16\x1a\x1b\x2f\x32\x33\x34\x35\x39\x3a\x3c\x3d"
-        b"\x40\x41\x45\x67\x6b\x6c\x6d\x84\x88\x8a\x8b\x8c\x8d\x8e\x8f\x90"
-        b"\x91\x92\x93\x94\x95\x9c\x9d\x9e\x9f\xa8\xa9\xaa\xab\xac\xad\xae"
-        b"\xaf\xb2\xb3\xb6\xb7\xba\xbe\xc0\xc4"),
-    (0x13, b"\x01\x02\x03\x04\x05"),
-    (0xC0, b"\x02\x03\x04\x05\x07\x08\x09\x0a\x0c\x0d\x0e\x0f\x10\x11\x12\x13"
-        b"\x14\x17\x18\x19\x23\x24\x25\x26\x27\x28\x29\x2a\x2b\x2c\x2d\x2e"
-        b"\x2f\x30\x31\x32\x33\x34\x35\x36\x37\x38\x72\x73\x74\x75\x76\x77"
-        b"\x78\x79\x7a\x7b\x7c\x7d\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f"
-        b"\x90\x91\x92\x93\x94\x95\x96\x97\x98\x99\x9a\x9b\x9c\x9d\x9e\x9f"
-        b"\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9\xaa\xab\xac\xad\xae\xaf"),
-    (0xCC, b"\xa8\xa9\xaa\xab\xac\xad\xae"),
-)
-
-
-def _known(code):
-    """True if code (an int such as 0xC02B) is listed in Table 26."""
-    if isinstance(code, int) and not isinstance(code, bool) and 0 <= code <= 0xFFFF:
-        hi = code >> 8
-        for first, seconds in _TABLE_26:
-            if first == hi:
-                return (code & 0xFF) in seconds
-    return False
-
-
-def _hexnum(s, n):
-    if isinstance(s, str) and len(s) == n and _only(s, _HEX):
-        return int(s, 16)
-    raise ProtocolError("bad cipher")
-
-
-def _wire(code):
-    return '"%02X","%02X"' % (code >> 8, code & 0xFF)
-
-
-def _codes(codes):
-    """A Table 26 code, or a list/tuple of distinct ones -> wire forms."""
-    if not isinstance(codes, (list, tuple)):
-        codes = (codes,)
-    out = []
-    for c in codes:
-        if not isinstance(c, int) or isinstance(c, bool):
-            raise ValueError("cipher %r: want an IANA code such as 0xC02B" % (c,))
-        w = _wire(c) if _known(c) else None
-        if w is None:
-            raise ValueError("cipher 0x%04X: not in the spec's Table 26" % c)
-        if w in out:
-            raise ValueError("cipher 0x%04X: listed twice" % c)
-        out.append(w)
-    if not out:
-        raise ValueError("no cipher")
-    return out
 
 
 def _arg(value, n, what):
@@ -208,13 +154,6 @@ class SecurityProfile:
             return f[0] == 1 if n == 2 else f[0]
         raise ProtocolError("bad " + what)
 
-    def _edit(self, codes, n, skip=()):
-        # form 100: add (n=0) or remove (n=1) each suite (wire form) of
-        # codes that skip does not hold
-        for w in codes:
-            if w not in skip:
-                self._set(2, "100,%s,%d" % (w, n))
-
     # -- op codes taking one int or one str: _simple() with their limits --
     def validation_level(self, value=None):
         """0 none, 1 root of trust, 2 + hostname, 3 + date."""
@@ -271,43 +210,28 @@ class SecurityProfile:
 
     def cipher_suite_iana(self, code):
         """Exactly one suite, by IANA code (e.g. 0xC02B)."""
-        if isinstance(code, (list, tuple)):
-            raise ValueError("one cipher")
-        self._set(2, "99," + _codes(code)[0])
+        _extension("profiles_more").one(self, code)
 
     def add_cipher(self, codes):
         """Add a code, or each of a list, to the suite list (form 100)."""
-        self._edit(_codes(codes), 0)
+        _extension("profiles_more").edit(self, codes, 0)
 
     def remove_cipher(self, codes):
         """Remove codes from the suite list; removing the last one makes the
         module fall back to legacy suite 0."""
-        self._edit(_codes(codes), 1)
+        _extension("profiles_more").edit(self, codes, 1)
 
     def cipher_list(self, codes):
         """Make the suite list hold exactly codes (membership, not order):
         reads the current setting, adds what is missing, then removes the
         rest. Another form in effect counts as an empty list (the module
         starts a new list on the first addition)."""
-        want = _codes(codes)
-        kind, have = (LEGACY, 0) if self._fresh else self.ciphers()
-        have = list(map(_wire, have)) if kind == LIST else ()
-        self._edit(want, 0, have)
-        self._edit(have, 1, want)
+        _extension("profiles_more").make_list(self, codes)
 
     def ciphers(self):
         """The cipher setting: ("legacy", n), ("iana", code) or
         ("list", [code, ...])."""
-        f = self._get(2)
-        n = len(f)
-        v = f[0]
-        if _fits(f, 34):
-            return (LEGACY, v)
-        if n == 3 and v == 99:
-            return (IANA, _hexnum(f[1], 2) << 8 | _hexnum(f[2], 2))
-        if n == 2 and v == 100 and isinstance(f[1], str):
-            return (LIST, [_hexnum(c, 4) for c in f[1].split(";")] if f[1] else [])
-        raise ProtocolError("bad cipher")
+        return _extension("profiles_more").read(self)
 
     def key_password(self, password):
         """Password of the client private key (write-only)."""
@@ -363,46 +287,12 @@ class SecurityProfile:
         the current list first); reset=True starts from factory values.
         A refusal by the module stops at that command: its error propagates
         and the keys before it stay set."""
-        for key in config:
-            if not isinstance(key, str) or key not in _KEYS:
-                raise ValueError("unknown key %r" % (key,))
-            if config[key] is None:
-                raise ValueError(key + ": None")
-        forms = ("add_cipher" in config or "remove_cipher" in config)
-        for key in _UNREAD[:3]:
-            forms += key in config
-        if forms > 1:
-            raise ValueError("one cipher form only")
-        batch = [("+USECPRF=%d" % self.id, False, None)] if reset else []
-        self._batch = batch
-        self._fresh = reset
-        try:
-            for i in range(0, len(_KEYS), 3):
-                key = _KEYS[i]
-                if key in config:
-                    value = config[key]
-                    args = value if key in _SPREAD and isinstance(value, tuple) else (value,)
-                    # too few arguments would call the getter: never in apply()
-                    if len(args) < (2 if key == "session_data" else 1):
-                        raise ValueError(key + ": value missing")
-                    getattr(self, key)(*args)
-        finally:
-            self._batch = None
-            self._fresh = False
-        for item in batch:
-            self._send(*item)
+        _extension("profiles_more").apply(self, config, reset)
 
     def read_all(self):
         """Every readable setting, keyed as apply() takes it (the key
         password and PSK are write-only; session data is SessionKeeper's)."""
-        out = {}
-        for i in range(0, len(_KEYS), 3):
-            key = _KEYS[i]
-            if key not in _UNREAD:
-                out[key] = getattr(self, key)()
-        kind, value = self.ciphers()
-        out[_UNREAD[(LEGACY, IANA, LIST).index(kind)]] = value
-        return out
+        return _extension("profiles_more").read_all(self)
 
 
 # Every key apply() takes, in the order it sets them: TLS version before the
@@ -427,8 +317,3 @@ _KEYS = ["validation_level", 0, 4,       # 0 none, 1 root, 2 + hostname, 3 + dat
          "ztp", 14, 3,                   # 0 none, 1 CA and client, 2 client only
          "alpn", 15, -255,               # ALPN protocol name
          "database", 16, 3]              # 0 all, 1 user only, 2 pre-installed only
-# keys read_all() leaves out: the cipher forms first (read as ciphers(), in
-# the order of LEGACY, IANA, LIST), then the write-only ones
-_UNREAD = ["cipher_suite", "cipher_suite_iana", "cipher_list", "add_cipher",
-           "remove_cipher", "key_password", "psk", "session_data"]
-_SPREAD = ["psk", "psk_identity", "pinning", "session_data"]  # tuple = args

@@ -1,0 +1,160 @@
+"""The less used part of SecurityProfile, loaded on first use (its methods
+here are thin): op code 2 by IANA code, one suite (form 99) or a list of
+suites (form 100) checked against the spec's Table 26, the setting read back;
+and whole configurations, apply() and read_all(). A profile set by name and
+level (and the legacy cipher_suite()) needs none of it.
+"""
+
+from .errors import ProtocolError
+from .profiles import _HEX, _KEYS, IANA, LEGACY, LIST, _fits, _only
+
+# The IANA cipher suite codes of the spec's Table 26 (op code 2), kept as the
+# second bytes of each code, grouped by first byte: 165 codes in about 170
+# bytes of flash and no RAM beyond the tuple.
+_TABLE_26 = (
+    (0x00, b"\x00\x0a\x13\x15\x16\x1a\x1b\x2f\x32\x33\x34\x35\x39\x3a\x3c\x3d"
+        b"\x40\x41\x45\x67\x6b\x6c\x6d\x84\x88\x8a\x8b\x8c\x8d\x8e\x8f\x90"
+        b"\x91\x92\x93\x94\x95\x9c\x9d\x9e\x9f\xa8\xa9\xaa\xab\xac\xad\xae"
+        b"\xaf\xb2\xb3\xb6\xb7\xba\xbe\xc0\xc4"),
+    (0x13, b"\x01\x02\x03\x04\x05"),
+    (0xC0, b"\x02\x03\x04\x05\x07\x08\x09\x0a\x0c\x0d\x0e\x0f\x10\x11\x12\x13"
+        b"\x14\x17\x18\x19\x23\x24\x25\x26\x27\x28\x29\x2a\x2b\x2c\x2d\x2e"
+        b"\x2f\x30\x31\x32\x33\x34\x35\x36\x37\x38\x72\x73\x74\x75\x76\x77"
+        b"\x78\x79\x7a\x7b\x7c\x7d\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f"
+        b"\x90\x91\x92\x93\x94\x95\x96\x97\x98\x99\x9a\x9b\x9c\x9d\x9e\x9f"
+        b"\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9\xaa\xab\xac\xad\xae\xaf"),
+    (0xCC, b"\xa8\xa9\xaa\xab\xac\xad\xae"),
+)
+
+
+def _known(code):
+    """True if code (an int such as 0xC02B) is listed in Table 26."""
+    if isinstance(code, int) and not isinstance(code, bool) and 0 <= code <= 0xFFFF:
+        hi = code >> 8
+        for first, seconds in _TABLE_26:
+            if first == hi:
+                return (code & 0xFF) in seconds
+    return False
+
+
+def _hexnum(s, n):
+    if isinstance(s, str) and len(s) == n and _only(s, _HEX):
+        return int(s, 16)
+    raise ProtocolError("bad cipher")
+
+
+def _wire(code):
+    return '"%02X","%02X"' % (code >> 8, code & 0xFF)
+
+
+def _codes(codes):
+    """A Table 26 code, or a list/tuple of distinct ones -> wire forms."""
+    if not isinstance(codes, (list, tuple)):
+        codes = (codes,)
+    out = []
+    for c in codes:
+        if not isinstance(c, int) or isinstance(c, bool):
+            raise ValueError("cipher %r: want an IANA code such as 0xC02B" % (c,))
+        w = _wire(c) if _known(c) else None
+        if w is None:
+            raise ValueError("cipher 0x%04X: not in the spec's Table 26" % c)
+        if w in out:
+            raise ValueError("cipher 0x%04X: listed twice" % c)
+        out.append(w)
+    if not out:
+        raise ValueError("no cipher")
+    return out
+
+
+def one(p, code):
+    """Profile p uses exactly one suite (form 99)."""
+    if isinstance(code, (list, tuple)):
+        raise ValueError("one cipher")
+    p._set(2, "99," + _codes(code)[0])
+
+
+def edit(p, codes, n):
+    """Form 100: add (n=0) or remove (n=1) a code, or each of a list."""
+    _edit(p, _codes(codes), n)
+
+
+def _edit(p, wires, n, skip=()):
+    # each suite (wire form) of wires that skip does not hold
+    for w in wires:
+        if w not in skip:
+            p._set(2, "100,%s,%d" % (w, n))
+
+
+def make_list(p, codes):
+    """p's suite list holds exactly codes: read it, add what is missing,
+    then remove the rest."""
+    want = _codes(codes)
+    kind, have = (LEGACY, 0) if p._fresh else read(p)
+    have = list(map(_wire, have)) if kind == LIST else ()
+    _edit(p, want, 0, have)
+    _edit(p, have, 1, want)
+
+
+def read(p):
+    """("legacy", n), ("iana", code) or ("list", [code, ...])."""
+    f = p._get(2)
+    n = len(f)
+    v = f[0]
+    if _fits(f, 34):
+        return (LEGACY, v)
+    if n == 3 and v == 99:
+        return (IANA, _hexnum(f[1], 2) << 8 | _hexnum(f[2], 2))
+    if n == 2 and v == 100 and isinstance(f[1], str):
+        return (LIST, [_hexnum(c, 4) for c in f[1].split(";")] if f[1] else [])
+    raise ProtocolError("bad cipher")
+
+
+def apply(p, config, reset=False):
+    """SecurityProfile.apply(): every key checked, then set in _KEYS order."""
+    for key in config:
+        if not isinstance(key, str) or key not in _KEYS:
+            raise ValueError("unknown key %r" % (key,))
+        if config[key] is None:
+            raise ValueError(key + ": None")
+    forms = ("add_cipher" in config or "remove_cipher" in config)
+    for key in _UNREAD[:3]:
+        forms += key in config
+    if forms > 1:
+        raise ValueError("one cipher form only")
+    batch = [("+USECPRF=%d" % p.id, False, None)] if reset else []
+    p._batch = batch
+    p._fresh = reset
+    try:
+        for i in range(0, len(_KEYS), 3):
+            key = _KEYS[i]
+            if key in config:
+                value = config[key]
+                args = value if key in _SPREAD and isinstance(value, tuple) else (value,)
+                # too few arguments would call the getter: never in apply()
+                if len(args) < (2 if key == "session_data" else 1):
+                    raise ValueError(key + ": value missing")
+                getattr(p, key)(*args)
+    finally:
+        p._batch = None
+        p._fresh = False
+    for item in batch:
+        p._send(*item)
+
+
+def read_all(p):
+    """SecurityProfile.read_all()."""
+    out = {}
+    for i in range(0, len(_KEYS), 3):
+        key = _KEYS[i]
+        if key not in _UNREAD:
+            out[key] = getattr(p, key)()
+    kind, value = read(p)
+    out[_UNREAD[(LEGACY, IANA, LIST).index(kind)]] = value
+    return out
+
+
+# keys read_all() leaves out: the cipher forms first (read as ciphers(), in
+# the order of LEGACY, IANA, LIST), then the write-only ones
+_UNREAD = ["cipher_suite", "cipher_suite_iana", "cipher_list", "add_cipher",
+           "remove_cipher", "key_password", "psk", "session_data"]
+_SPREAD = ["psk", "psk_identity", "pinning", "session_data"]  # tuple = args
