@@ -13,14 +13,16 @@ import rig
 
 STEPS = ("load_lib", "connect", "load_chip", "chip", "load_pem", "load_certs", "import",
          "list", "load_profiles", "profile", "close", "report")
-state = {}
+# the bench's own configuration, read with the script (part of the harness
+# live before the first step, not of the flow)
+state = {"cfg": rig.args()}
 
 
 def _load(name):
     # the modules the flow loads, one step each (a board collects the
     # loader's garbage as it goes): the same code ends up live either way
     def run():
-        if rig.args()["driver"] == "naive":
+        if state["cfg"]["driver"] == "naive":
             import naive  # noqa: F401
         else:
             __import__(name)
@@ -35,9 +37,8 @@ step_load_profiles = _load("ubxsec.profiles")
 
 
 def step_connect():
-    cfg = rig.args()
+    cfg = state["cfg"]
     uart = rig.open_uart(cfg)
-    state["cfg"] = cfg
     state["uart"] = uart
     state["drv"] = rig.make_driver(cfg, uart)
 

@@ -30,7 +30,7 @@ import micropython
 import time
 from micropython import const
 
-_CHUNK = const(256)
+_CHUNK = const(64)
 
 
 class UART:
