@@ -12,7 +12,7 @@
 import gc
 import sys
 
-MODULES = ("ring", "at", "chip", "md5", "pem", "params", "certs", "profiles", "ciphers", "session")
+MODULES = ("ring", "at", "chip", "md5", "pem", "params", "certs", "profiles", "profiles_more", "session")
 STEPS = ("start", "rig", "lib") + MODULES + ("report",)
 state = {"prev": None, "mark": 0, "used": {}}
 

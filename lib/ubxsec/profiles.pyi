@@ -80,7 +80,9 @@ class SecurityProfile:
     def cipher_suite(self, legacy: int) -> None:
         """Legacy suite number 0-33; 0 is the default list."""
     def cipher_suite_iana(self, code: int) -> None:
-        """Exactly one suite, by IANA code of the spec's Table 26 (e.g. 0xC02B)."""
+        """Exactly one suite, by IANA code of the spec's Table 26 (e.g. 0xC02B).
+        The IANA forms, ciphers(), apply() and read_all(): package
+        ubxsec-profiles_more."""
     def add_cipher(self, codes: _Codes) -> None:
         """Add a code, or each of a list, to the suite list."""
     def remove_cipher(self, codes: _Codes) -> None:
