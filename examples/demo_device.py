@@ -13,7 +13,8 @@ REPL, the same steps by hand:
     d.set_profile(m, 2, "ThawteCA")
     d.https_get(m, 2, "www.example.com", "/")
 
-Lean on purpose: the whole flow fits a 32 KB heap.
+Lean on purpose: what the flow needs in heap, per board, is measured by `make bench`
+(bench/results.json, `boards.*.min_heap_demo_flow`).
 """
 
 
