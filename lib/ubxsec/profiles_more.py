@@ -1,8 +1,9 @@
-"""The less used part of SecurityProfile, loaded on first use (its methods
-here are thin): op code 2 by IANA code, one suite (form 99) or a list of
-suites (form 100) checked against the spec's Table 26, the setting read back;
-and whole configurations, apply() and read_all(). A profile set by name and
-level (and the legacy cipher_suite()) needs none of it.
+"""The less used part of SecurityProfile (package ubxsec-profiles_more),
+imported on first use by its thin methods there: op code 2 by IANA code, one
+suite (form 99) or a list of suites (form 100) checked against the spec's
+Table 26, the setting read back; and whole configurations, apply() and
+read_all(). A profile set by name and level (and the legacy cipher_suite())
+needs none of it.
 """
 
 from .errors import ProtocolError
