@@ -136,6 +136,7 @@ class TlsRig:
 def tls(sim_factory, pki, tmp_path):
     toolchain.require(MICROPYTHON)
     rig = TlsRig(sim_factory(), pki, tmp_path)
+    rig.sim.control("nitz")  # network time: level 3 checks dates at the module's clock
     yield rig
     rig.stop()
 

@@ -9,7 +9,7 @@ import importlib
 from .device import Device
 from .models import DEFAULT as DEFAULT_MODEL
 
-FAMILIES = ("basic", "filesystem", "usecmng", "usecprf", "http")
+FAMILIES = ("basic", "clock", "filesystem", "usecmng", "usecprf", "http")
 
 
 def build_device(state_dir=None, families=FAMILIES, model=DEFAULT_MODEL):

@@ -7,6 +7,14 @@
     AT+UHTTP=<pid>,<op>                 read: +UHTTP: <pid>,<op>,<value>[,<v2>]
     AT+UHTTPC=<pid>,<cmd>,<path>,<file> 0 HEAD, 1 GET, 2 DELETE; answers OK,
                                         then +UUHTTPCR: <pid>,<cmd>,<1|0>
+    AT+UHTTPER=<pid>                    +UHTTPER: <pid>,<class>,<code> of the
+                                        last request (0,0 after a success)
+
+After result 0, AT+UHTTPER says what failed, as a module does: class 3
+(the manuals' HTTP protocol error class) and a code naming what the TLS
+stack saw (ERROR_CODES below). 73 (secure socket connect error) is the code
+real modules give, seen for a server whose CA the module lacks; the finer
+codes 200-208 are this simulator's choice, the manuals name none.
 
 The request runs in a worker thread over a real socket (TLS from tls.py when
 the secure option is on) and the whole response (status line, headers, body)
@@ -14,7 +22,7 @@ goes into the module file system, as the module stores it. Host names resolve
 through device.hosts first ({name: (ip, port or None)}), set by the "hosts"
 control verb, so tests can point "server.test" at a local server. register()
 also gives the device its root of trust (rot.py: RoT PSK for op 11, ZTP
-credentials for op 14) when no other family did.
+credentials for op 14) and its clock (clock.py) when no other family did.
 """
 
 import base64
@@ -23,7 +31,7 @@ import socket
 import ssl
 import threading
 
-from . import rot, tls, usecprf
+from . import clock, rot, tls, usecprf
 from .cme import CmeError, INCORRECT_PARAMETERS, NOT_ALLOWED, NOT_SUPPORTED
 from .command import SET, TEST, quote
 from .profile import Profile
@@ -38,6 +46,21 @@ MAX_PATH = 128
 MAX_FILENAME = 248
 HTTP_PORT, HTTPS_PORT = 80, 443
 MAX_RESPONSE = 1 << 20  # what the simulated file system is asked to hold at most
+
+# +UHTTPER: a failure's cause (tls.TlsFailure.cause) -> (class, code)
+ERROR_CLASS = 3
+ERROR_CODES = {
+    "unknown_ca": 73,       # secure socket connect error (real modules)
+    "hostname": 201,
+    "expired": 202,
+    "not_yet_valid": 203,
+    "no_client_cert": 204,
+    "handshake": 205,       # any other TLS failure
+    "timeout": 206,
+    "pin": 207,
+    "connect": 208,         # TCP connection refused or unreachable
+    "response": 209,        # no HTTP response, or one too large / not storable
+}
 
 # The default security profile used when op 6 names none: validation level 0
 DEFAULT_SECURITY = Profile(validation=0)
@@ -63,6 +86,7 @@ class HttpClient:
         self.profiles = [HttpProfile() for _ in PROFILE_IDS]
         self.timeout = 60.0           # the module's handshake inactivity timer
         self.last_error = {}          # pid -> reason of the last failure ("" on success)
+        self.last_code = {}           # pid -> (class, code) for AT+UHTTPER
         self.busy = set()
         self.workers = []             # threads, so tests can join them
         self.lock = threading.Lock()
@@ -76,6 +100,7 @@ class HttpClient:
             self.busy.clear()
         self.profiles = [HttpProfile() for _ in PROFILE_IDS]
         self.last_error.clear()
+        self.last_code.clear()
 
     def current(self, generation):
         return generation == self.generation
@@ -179,6 +204,17 @@ def handle_uhttp(device, kind, params):
     return []
 
 
+# ---------------------------------------------------------------- +UHTTPER
+
+def handle_uhttper(device, kind, params):
+    if kind == TEST:
+        return ["+UHTTPER: (0-3)"]
+    if kind != SET or len(params) != 1:
+        raise CmeError(INCORRECT_PARAMETERS, "AT+UHTTPER=<profile_id>")
+    pid = _pid(params)
+    return ["+UHTTPER: %d,%d,%d" % ((pid,) + device.http.last_code.get(pid, (0, 0)))]
+
+
 # ---------------------------------------------------------------- +UHTTPC
 
 def handle_uhttpc(device, kind, params):
@@ -235,21 +271,24 @@ def resolve(device, hp):
 def _run(device, pid, cmd, hp, security, path, filename, generation):
     """The worker: the network part here, every state change on the engine thread."""
     client = device.http
+    cause = None
     try:
         response, failure = _transaction(device, cmd, hp, security, path, generation), None
     except Exception as e:  # every failure ends in the URC's result 0
         response, failure = None, getattr(e, "reason", None) or "%s: %s" % (type(e).__name__, e)
+        cause = getattr(e, "cause", "timeout" if isinstance(e, TimeoutError) else "handshake")
 
     def complete():
-        nonlocal failure
+        nonlocal failure, cause
         if not client.current(generation):
             return  # the module restarted meanwhile: the request never happened
         if response is not None:
             try:
                 device.fs.write(filename, response)
             except Exception as e:
-                failure = "%s: %s" % (type(e).__name__, e)
+                failure, cause = "%s: %s" % (type(e).__name__, e), "response"
         client.last_error[pid] = failure or ""
+        client.last_code[pid] = (ERROR_CLASS, ERROR_CODES[cause]) if failure else (0, 0)
         with client.lock:
             client.busy.discard(pid)
         device.emit_urc("+UUHTTPCR: %d,%d,%d" % (pid, cmd, 0 if failure else 1))
@@ -288,16 +327,19 @@ def _transaction(device, cmd, hp, security, path, generation):
         try:
             sock = socket.create_connection(address, timeout=timeout)
         except OSError as e:
-            raise tls.TlsFailure("cannot connect: %s" % e) from None
+            raise tls.TlsFailure("cannot connect: %s" % e, "timeout" if isinstance(
+                e, TimeoutError) else "connect") from None
     else:
         sec_pid, profile = security
         resume = None
         if sec_pid is not None and profile.sess_status:
             resume = _resume_data(_on_engine(
                 device, generation, lambda: device.profiles.session_to_resume(sec_pid)))
+        now = _on_engine(device, generation, device.clock.now) if profile.validation >= 3 \
+            else None
         sock = tls.connect(address, profile, device.credentials,
                            hp.server_name or hp.server_ip, timeout, session=resume,
-                           rot=getattr(device, "rot", None))
+                           rot=getattr(device, "rot", None), now=now)
     with sock:  # closed whatever happens from here on
         if security is not None and sec_pid is not None and profile.sess_status \
                 and not sock.session_reused:
@@ -307,7 +349,7 @@ def _transaction(device, cmd, hp, security, path, generation):
         sock.sendall(_request_bytes(cmd, hp, path))
         response = _read_all(sock)
     if not response.startswith(b"HTTP/1.") or len(response.split(b" ", 2)) < 2:
-        raise tls.TlsFailure("no HTTP response")
+        raise tls.TlsFailure("no HTTP response", "response")
     return response
 
 
@@ -342,7 +384,7 @@ def _read_all(sock):
         chunks.append(chunk)
         size += len(chunk)
     if size > MAX_RESPONSE:
-        raise tls.TlsFailure("response too large")
+        raise tls.TlsFailure("response too large", "response")
     return b"".join(chunks)
 
 
@@ -351,6 +393,8 @@ def _read_all(sock):
 def register(device):
     if not hasattr(device, "rot"):
         rot.register(device)  # the TLS client's RoT PSK and ZTP credentials
+    if not hasattr(device, "clock"):
+        clock.register(device)  # level 3 checks dates at the module's time
     device.http = HttpClient(device)
     device.hosts = {}
 
@@ -370,3 +414,4 @@ def register(device):
     device.restart_hooks.append(device.http.reset)
     device.register("+UHTTP", handle_uhttp)
     device.register("+UHTTPC", handle_uhttpc)
+    device.register("+UHTTPER", handle_uhttper)

@@ -2,7 +2,9 @@
 
 Used for TLS-PSK on a Python without native PSK callbacks (before 3.13) and,
 on every version, for session export/import as DER (the ssl module has no
-serialisation of SSL_SESSION) and the master secret of a session.
+serialisation of SSL_SESSION), the master secret of a session, the time
+certificates are checked at (the module's clock, not the host's) and a note
+of whether the server asked for a client certificate.
 
 Safety rules, checked once per process before any libssl call takes a
 pointer read out of a Python object:
@@ -78,6 +80,7 @@ class Bridge:
         vp, u = ctypes.c_void_p, ctypes.c_uint
         self.PSK_CLIENT_CB = ctypes.CFUNCTYPE(u, vp, ctypes.c_char_p, vp, u, vp, u)
         self.PSK_SERVER_CB = ctypes.CFUNCTYPE(u, vp, ctypes.c_char_p, vp, u)
+        self.CLIENT_CERT_CB = ctypes.CFUNCTYPE(ctypes.c_int, vp, vp, vp)
         sigs = {
             "OpenSSL_version_num": (ctypes.c_ulong, []),
             "SSL_CTX_get_options": (ctypes.c_uint64, [vp]),
@@ -90,6 +93,9 @@ class Bridge:
             "i2d_SSL_SESSION": (ctypes.c_int, [vp, ctypes.POINTER(ctypes.c_char_p)]),
             "d2i_SSL_SESSION": (vp, [vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long]),
             "SSL_SESSION_free": (None, [vp]),
+            "SSL_CTX_get0_param": (vp, [vp]),
+            "X509_VERIFY_PARAM_set_time": (None, [vp, ctypes.c_long]),  # time_t
+            "SSL_CTX_set_client_cert_cb": (None, [vp, self.CLIENT_CERT_CB]),
         }
         for name, (res, args) in sigs.items():
             try:
@@ -171,6 +177,31 @@ class Bridge:
         callback = self.PSK_SERVER_CB(thunk)
         context._ubx_psk_callback = callback
         self.SSL_CTX_set_psk_server_callback(self.ctx_ptr(context), callback)
+
+    # ------------------------------------------------------------ verification time
+
+    def set_verify_time(self, context, epoch):
+        """Check certificate dates at epoch (seconds, UTC) instead of now.
+        Call after the last change of context.verify_flags (the ssl module
+        rewrites the flags, which would drop the time flag this sets)."""
+        param = self.SSL_CTX_get0_param(self.ctx_ptr(context))
+        if not param:
+            raise LibsslUnavailable("SSL_CTX has no verify parameters")
+        self.X509_VERIFY_PARAM_set_time(param, int(epoch))
+
+    def note_client_cert_request(self, context):
+        """A list that gets True when a server asks for a client certificate.
+        libssl calls this hook only when the context holds none: the
+        handshake then goes on without one, as before."""
+        asked = []
+
+        def thunk(_ssl, _x509, _pkey):
+            asked.append(True)
+            return 0
+        callback = self.CLIENT_CERT_CB(thunk)
+        context._ubx_cert_callback = callback  # lives as long as its context
+        self.SSL_CTX_set_client_cert_cb(self.ctx_ptr(context), callback)
+        return asked
 
     # ------------------------------------------------------------ sessions
 

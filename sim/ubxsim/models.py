@@ -32,6 +32,12 @@ modules' traffic (client libraries' issue threads and test code):
 - expiry: how AT+USECMNG=3 lists a user certificate's expiry: "date" (the
   spec's example: the UTC date of notAfter + 1 s) or "datetime"
   ("YYYY/MM/DD hh:mm:ss" equal to notAfter, SARA-R5-class modules).
+- clock_start: what AT+CCLK? reads after power-on until AT+CCLK or network
+  time (NITZ) sets the clock ("yy/MM/dd,hh:mm:ss+zz", 3GPP TS 27.007; yy 70-99
+  is 19yy, 00-69 20yy). A date years in the past, so that validation level 3
+  fails until the clock is set, as on a module without network time. The
+  dates are choices (the spec excerpt is silent): 2015/01/01 for the spec
+  model, the GPS epoch 1980/01/06 for SARA-R410M, 2000/01/01 for LENA-R8.
 - cgmm, type_number: what AT+CGMM and ATI answer, so that an application
   (and the device tests) can tell the series apart the way it would on a
   real module.
@@ -74,6 +80,7 @@ class Model:
     errors: dict = field(default_factory=dict)
     texts: dict = field(default_factory=dict)
     expiry: str = "date"
+    clock_start: str = "15/01/01,00:00:00+00"
 
     # ---- what the handlers and the engine ask --------------------------
     def md5(self, hex_digest):
@@ -108,6 +115,7 @@ class Model:
             "fs_first_use": None if self.fs_first_use is None else self.fs_first_use.code,
             "errors": {k: [e.code, e.text, e.plain] for k, e in self.errors.items()},
             "texts": dict(self.texts), "expiry": self.expiry,
+            "clock_start": self.clock_start,
         }
 
 
@@ -124,6 +132,7 @@ MODELS = {m.name: m for m in (
           name_max=200, pem_one_line="join", expiry="datetime"),
     Model("sara-r410m", "SARA-R410M-02B", "SARA-R410M-02B-04",
           md5_upper=True, name_max=64, pem_one_line="join",
+          clock_start="80/01/06,00:00:00+00",
           errors={"full_store": ModuleError(MEMORY_FULL, plain=True)}),
     Model("sara-r422", "SARA-R422", "SARA-R422-00B-00",
           prompt=b"\r\n>", name_max=200, pem_one_line="join",
@@ -131,6 +140,7 @@ MODELS = {m.name: m for m in (
           errors={"md5_missing": ModuleError(NOT_SUPPORTED, None)}),
     Model("lena-r8", "LENA-R8001", "LENA-R8001-00C-00",
           prompt=b"> ", md5_upper=True, name_max=200, pem_one_line="join", pem_line_max=64,
+          clock_start="00/01/01,00:00:00+00",
           errors={"md5_missing": ModuleError(INCORRECT_PARAMETERS),
                   "pem_format": ModuleError(INCORRECT_PARAMETERS,
                                             "USECMNG invalid certificate/key format")},

@@ -5,8 +5,12 @@ OpenSSL's own checks are narrowed to match:
 
 - validation level 0 verifies nothing; 1 builds a chain to the trusted CAs
   with the validity dates ignored (X509_V_FLAG_NO_CHECK_TIME); 2 adds a host
-  name check against op 4; 3 also checks the dates. Any configured CA is a
-  trust anchor, root or not (X509_V_FLAG_PARTIAL_CHAIN), as on the module.
+  name check against op 4; 3 also checks the dates, at the module's clock
+  (clock.py, handed in as `now`), never the host's: libssl is told that time
+  (X509_VERIFY_PARAM_set_time through libssl.py); where libssl cannot be
+  reached, the leaf's dates are checked against it after the handshake. Any
+  configured CA is a trust anchor, root or not (X509_V_FLAG_PARTIAL_CHAIN),
+  as on the module.
 - the host name (op 4) and the SNI (op 10) are independent settings, so the
   host name is checked here after the handshake, not by OpenSSL; an empty SNI
   sends no server_name extension.
@@ -23,11 +27,18 @@ OpenSSL's own checks are narrowed to match:
 - a suite the local OpenSSL lacks is not offered (logged once); a profile
   with nothing else fails with a reason naming the suites.
 
+Every TlsFailure carries a cause, what the module's TLS stack saw, for the
+HTTP client's error codes (http.py): "connect", "timeout", "unknown_ca",
+"hostname", "expired", "not_yet_valid", "no_client_cert" (the server asked
+for a certificate and the profile names none, noted through libssl.py),
+"pin" or "handshake" (anything else).
+
 PSK callbacks are native ssl API from Python 3.13; before that, and for
 session export/import on every version, libssl is reached through libssl.py.
 """
 
 import base64
+import datetime
 import os
 import shutil
 import socket
@@ -59,12 +70,24 @@ _X509_V_FLAG_PARTIAL_CHAIN = 0x80000
 _X509_V_FLAG_NO_CHECK_TIME = 0x200000
 
 
+# OpenSSL verify codes -> cause; any other refused chain is "handshake"
+_VERIFY_CAUSES = {
+    9: "not_yet_valid", 10: "expired",        # X509_V_ERR_CERT_NOT_YET_VALID, _HAS_EXPIRED
+    2: "unknown_ca", 7: "unknown_ca",         # unable to get issuer, signature failure
+    18: "unknown_ca", 19: "unknown_ca",       # self-signed leaf, self-signed in chain
+    20: "unknown_ca", 21: "unknown_ca",       # issuer not found locally, leaf unverifiable
+}
+# a credential the profile names and the module lacks
+_MISSING_CAUSES = {0: "unknown_ca", 1: "no_client_cert", 2: "no_client_cert"}
+
+
 class TlsFailure(Exception):
     """The secure connection could not be set up or was rejected."""
 
-    def __init__(self, reason):
+    def __init__(self, reason, cause="handshake"):
         super().__init__(reason)
         self.reason = reason
+        self.cause = cause
 
 
 # ---------------------------------------------------------------- PSK
@@ -151,7 +174,8 @@ def _pem(der, label):
 def _credential(credentials, kind, name, db):
     der = credentials.get(kind, name, db=db)
     if der is None:
-        raise TlsFailure("credential %d %r not found in database %d" % (kind, name, db))
+        raise TlsFailure("credential %d %r not found in database %d" % (kind, name, db),
+                         _MISSING_CAUSES.get(kind, "handshake"))
     return der
 
 
@@ -161,7 +185,7 @@ def trusted_cas(credentials, profile):
         return [_credential(credentials, KIND_CA, profile.ca_name, profile.database)]
     cas = list(credentials.all(KIND_CA, db=profile.database))
     if not cas:
-        raise TlsFailure("no trusted CA in database %d" % profile.database)
+        raise TlsFailure("no trusted CA in database %d" % profile.database, "unknown_ca")
     return cas
 
 
@@ -209,11 +233,12 @@ def _load_ztp_identity(context, rot, profile):
 
 # ---------------------------------------------------------------- context
 
-def build_context(profile, credentials, rot=None):
+def build_context(profile, credentials, rot=None, now=None):
     """An ssl.SSLContext for a profile; raises TlsFailure on bad settings.
 
     rot gives what the module's root of trust holds: rot.psk() -> (identity,
-    key) for op 11, rot.ztp_credentials() for op 14 (see rot.py).
+    key) for op 11, rot.ztp_credentials() for op 14 (see rot.py). now is the
+    module's clock (aware datetime), which validation level 3 needs.
     """
     if profile.tls_version not in _VERSIONS:
         raise TlsFailure("TLS version %d not supported" % profile.tls_version)
@@ -242,11 +267,18 @@ def build_context(profile, credentials, rot=None):
         if profile.validation < 3:
             flags |= _X509_V_FLAG_NO_CHECK_TIME
         context.verify_flags = flags
+        if profile.validation >= 3:
+            _dates_at(context, now)   # after the flags: setting them drops the time
 
     if profile.ztp:
         _load_ztp_identity(context, rot, profile)
     elif profile.client_cert_name or profile.client_key_name:
         _load_client_identity(context, credentials, profile)
+    else:
+        try:  # to tell "no client certificate" from other handshake failures
+            context._ubx_cert_asked = libssl.bridge().note_client_cert_request(context)
+        except libssl.LibsslUnavailable:
+            pass
     if profile.psk_rot:
         if rot is None:
             raise TlsFailure("RoT-generated PSK (op 11) is on but there is no root of trust")
@@ -256,6 +288,31 @@ def build_context(profile, credentials, rot=None):
     if profile.alpn:
         context.set_alpn_protocols([profile.alpn])
     return context
+
+
+def _dates_at(context, now):
+    """Level 3: certificate dates checked at the module's time, not the host's."""
+    if now is None:
+        raise TlsFailure("validation level 3 needs the module's clock")
+    try:
+        libssl.bridge().set_verify_time(context, now.timestamp())
+    except libssl.LibsslUnavailable:
+        # the leaf's dates only, after the handshake (check_peer)
+        context.verify_flags = int(context.verify_flags) | _X509_V_FLAG_NO_CHECK_TIME
+        context._ubx_leaf_dates_at = now
+
+
+def _leaf_dates(cert, now):
+    after = getattr(cert, "not_valid_after_utc", None)
+    before = getattr(cert, "not_valid_before_utc", None)
+    if after is None:  # cryptography before 42: naive UTC
+        after = cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+        before = cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+    if now > after:
+        raise TlsFailure("server certificate expired at the module's time %s" % now, "expired")
+    if now < before:
+        raise TlsFailure("server certificate not yet valid at the module's time %s" % now,
+                         "not_yet_valid")
 
 
 # ---------------------------------------------------------------- checks after the handshake
@@ -304,33 +361,39 @@ def pin_matches(received, pinned, level):
 def check_peer(sslsock, profile, credentials, server_name):
     """The checks OpenSSL was told not to do; raises TlsFailure."""
     leaf_der = sslsock.getpeercert(binary_form=True)
+    leaf_dates_at = getattr(sslsock.context, "_ubx_leaf_dates_at", None)
+    if leaf_dates_at is not None and leaf_der is not None:
+        _leaf_dates(x509.load_der_x509_certificate(leaf_der), leaf_dates_at)
     if profile.validation >= 2:
         expected = profile.hostname or server_name
         if leaf_der is None or not hostname_matches(
                 x509.load_der_x509_certificate(leaf_der), expected):
-            raise TlsFailure("server certificate does not match host %r" % expected)
+            raise TlsFailure("server certificate does not match host %r" % expected, "hostname")
     if profile.pin_name:
         pinned = x509.load_der_x509_certificate(
             _credential(credentials, KIND_SC, profile.pin_name, profile.database))
         if leaf_der is None or not pin_matches(
                 x509.load_der_x509_certificate(leaf_der), pinned, profile.pin_level):
-            raise TlsFailure("server certificate does not match the pinned one")
+            raise TlsFailure("server certificate does not match the pinned one", "pin")
 
 
 # ---------------------------------------------------------------- connection
 
-def connect(address, profile, credentials, server_name, timeout, session=None, rot=None):
+def connect(address, profile, credentials, server_name, timeout, session=None, rot=None,
+            now=None):
     """Open a TCP connection to address and run the TLS handshake.
 
     server_name is the host name the application asked for (used for the
     level 2/3 check when op 4 is empty). session is DER session data to
-    offer for resumption, or None. Returns the connected SSLSocket.
+    offer for resumption, or None. now is the module's clock (level 3).
+    Returns the connected SSLSocket.
     """
-    context = build_context(profile, credentials, rot)
+    context = build_context(profile, credentials, rot, now)
     try:
         raw = socket.create_connection(address, timeout=timeout)
     except OSError as e:
-        raise TlsFailure("cannot connect to %s:%d: %s" % (address[0], address[1], e)) from None
+        raise TlsFailure("cannot connect to %s:%d: %s" % (address[0], address[1], e),
+                         "timeout" if isinstance(e, TimeoutError) else "connect") from None
     sock = None
     try:
         # wrap_socket detaches raw: from then on only sock can close the connection
@@ -343,9 +406,14 @@ def connect(address, profile, credentials, server_name, timeout, session=None, r
         connected, sock = sock, None
         return connected
     except ssl.SSLCertVerificationError as e:
-        raise TlsFailure("certificate verification failed: %s" % e.verify_message) from None
+        raise TlsFailure("certificate verification failed: %s" % e.verify_message,
+                         _VERIFY_CAUSES.get(e.verify_code, "handshake")) from None
+    except TimeoutError:
+        raise TlsFailure("handshake failed: the server did not answer in time", "timeout") from None
     except (ssl.SSLError, OSError) as e:
-        raise TlsFailure("handshake failed: %s" % (getattr(e, "reason", None) or e)) from None
+        asked = getattr(context, "_ubx_cert_asked", None)
+        raise TlsFailure("handshake failed: %s" % (getattr(e, "reason", None) or e),
+                         "no_client_cert" if asked else "handshake") from None
     finally:
         if sock is not None:
             sock.close()  # a failed check or handshake: the connection is done
