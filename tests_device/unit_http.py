@@ -2,7 +2,7 @@
 
 from ubxsec import errors
 from ubxsec.at import AtEngine
-from ubxsec.http import Http, HttpError, status
+from ubxsec.http import Http, HttpError, explain, needs, status
 from ubxsec.ring import Ring
 from fakeuart import FakeUart, reply, OK
 from checks import raises as _raises
@@ -113,6 +113,80 @@ def test_result_0_raises_http_error():
     exc = _raises(HttpError, Http(at).get, "/", "https.resp", 2000)
     assert isinstance(exc, errors.UbxError)
     assert "result 0" in str(exc)
+
+
+def _failing(uhttper, ca=None, cclk=None):
+    """A module whose GET fails and that answers AT+UHTTPER (and the CA name
+    of profile 2 and its clock) as given; None: a bare OK."""
+    def responder(line):
+        if line == b"AT+UHTTPER=0":
+            return reply(uhttper, "OK") if uhttper else OK
+        if line == b"AT+USECPRF=2,3" and ca is not None:
+            return reply('+USECPRF: 2,3,"%s"' % ca, "OK")
+        if line == b"AT+CCLK?" and cclk is not None:
+            return reply('+CCLK: "%s"' % cclk, "OK")
+        return OK
+    return responder
+
+
+def _get_error(responder, secure=2):
+    uart, at = _engine(responder, later=[_urc(b"+UUHTTPCR: 0,1,0")])
+    h = Http(at)
+    if secure is not None:
+        h.secure(secure)
+    return uart, _raises(HttpError, h.get, "/", "https.resp", 2000)
+
+
+def test_unknown_ca_names_the_profiles_ca():
+    uart, exc = _get_error(_failing("+UHTTPER: 0,3,73", ca="ThawteCA"))
+    assert str(exc) == ("GET / on profile 2: the server's certificate is not signed by "
+                        "CA 'ThawteCA' (+UHTTPER: 0,3,73)")
+    assert (exc.err_class, exc.err_code) == (3, 73)
+    assert uart.commands[-2:] == [b"AT+UHTTPER=0", b"AT+USECPRF=2,3"]
+
+
+def test_expired_names_the_module_clock_and_that_it_is_not_set():
+    uart, exc = _get_error(_failing("+UHTTPER: 0,3,202", cclk="15/01/01,00:10:00+00"))
+    assert str(exc) == ("GET / on profile 2: the server's certificate is expired by the "
+                        "module's clock (2015/01/01), which is not set: set it with "
+                        "m.set_clock() or wait for network time (+UHTTPER: 0,3,202)")
+    assert uart.commands[-1] == b"AT+CCLK?"
+
+
+def test_not_yet_valid_by_a_set_clock_says_only_the_date():
+    uart, exc = _get_error(_failing("+UHTTPER: 0,3,203", cclk="26/12/07,10:00:00+00"))
+    assert "not yet valid by the module's clock (2026/12/07) (+UHTTPER" in str(exc)
+    assert "not set" not in str(exc)
+
+
+def test_each_code_has_its_own_cause():
+    texts = set()
+    for code in (73, 201, 202, 203, 204, 205, 206, 207, 208, 209):
+        text = explain("GET /", 1, 3, code)
+        assert text.startswith("GET /: ") and text.endswith("(+UHTTPER: 1,3,%d)" % code)
+        texts.add(text.split(" (+UHTTPER")[0])
+    assert len(texts) == 10
+    assert "client_cert_name" in explain("GET /", 0, 3, 204)
+    assert "host name" in explain("GET /", 0, 3, 201)
+    assert "in time" in explain("GET /", 0, 3, 206)
+    assert explain("GET /", 0, 3, 73) == ("GET /: the server's certificate is not signed "
+                                          "by a CA the profile trusts (+UHTTPER: 0,3,73)")
+    assert explain("GET /", 0, 10, 22) == "GET /: the module's HTTP error (+UHTTPER: 0,10,22)"
+    assert needs(3, 73) == "ca" and needs(3, 202) == needs(3, 203) == "clock"
+    assert needs(3, 201) is None and needs(None, None) is None and needs(10, 73) is None
+
+
+def test_no_uhttper_answer_still_raises_with_result_0():
+    uart, exc = _get_error(_failing(None), secure=None)
+    assert str(exc).startswith("GET /: result 0")
+    assert exc.err_class is None and exc.err_code is None
+
+
+def test_a_refused_uhttper_still_raises_http_error():
+    def responder(line):
+        return reply("ERROR") if line == b"AT+UHTTPER=0" else OK
+    uart, exc = _get_error(responder)
+    assert str(exc).startswith("GET / on profile 2: result 0")
 
 
 def test_no_urc_is_a_timeout_and_the_engine_stays_usable():

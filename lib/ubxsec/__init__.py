@@ -105,6 +105,14 @@ class Module:
         from .profiles import SecurityProfile
         return SecurityProfile(self.at, n)
 
+    def clock(self):
+        from .errors import _extension  # the clock's code is package ubxsec-clock
+        return _extension("clock").read(self.at)
+
+    def set_clock(self, t, tz=0):
+        from .errors import _extension
+        _extension("clock").write(self.at, t, tz)
+
     def on_urc(self, prefix, handler):
         self.at.on_urc(prefix, handler)
 

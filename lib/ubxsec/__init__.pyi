@@ -62,6 +62,14 @@ class Module:
         """Certificates and keys on the module (AT+USECMNG)."""
     def profile(self, n: int) -> SecurityProfile:
         """Security profile n, 0-4 (AT+USECPRF)."""
+    def clock(self) -> tuple[int, int, int, int, int, int, int, bool]:
+        """The module's clock (AT+CCLK?): year, month, day, hour, minute,
+        second (local), tz (quarter hours from UTC), and whether it is set
+        (False while it reads a year before the library's release: the
+        power-on date). Package ubxsec-clock."""
+    def set_clock(self, t: tuple[int, ...], tz: int = 0) -> None:
+        """Set the module's clock (AT+CCLK=...) from (year, month, day, hour,
+        minute, second, ...), e.g. time.gmtime(), and tz in quarter hours."""
     def on_urc(self, prefix: str, handler: Callable[[str], Any] | None) -> None:
         """Call handler(line) for each received line starting with prefix;
         None removes it. A URC without a handler is counted and dropped."""

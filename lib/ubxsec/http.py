@@ -7,7 +7,16 @@
     data = h.read_file("https.resp")  # AT+URDFILE: status line, headers and body
 
 get() returns once `+UUHTTPCR: <profile>,1,1` arrives; result 0 (connection,
-TLS handshake or certificate check failed) raises HttpError. The handler for
+TLS handshake or certificate check failed) raises HttpError, which carries
+the module's own error (AT+UHTTPER: err_class, err_code) and says what it
+most likely means, with what the module holds that explains it (the CA the
+security profile names, the module's clock):
+
+    HttpError: GET / on profile 2: the server's certificate is not signed by
+    CA 'ThawteCA' (+UHTTPER: 0,3,73)
+
+explain() writes that message from the facts alone, so that the asyncio
+front end, which reads the same facts with awaits, says the same. The handler for
 this profile's URCs is bound once, in the constructor, to the prefix
 "+UUHTTPCR: <profile>," so that several Http objects share one engine.
 
@@ -20,14 +29,74 @@ import time
 from micropython import const
 
 from .errors import AtTimeout, ProtocolError, UbxError
-from .params import check_int, quoted
+from .params import check_int, fields, quoted
 
 _MAX = const(248)       # filename; path and server name: 128
 _GET_MS = const(180000)   # the module's own request timeout is well below this
 
 
 class HttpError(UbxError):
-    """The module reported the HTTP request as failed (+UUHTTPCR result 0)."""
+    """The module reported the HTTP request as failed (+UUHTTPCR result 0).
+    err_class, err_code: the module's AT+UHTTPER answer (None if it gave none)."""
+
+    def __init__(self, msg, err_class=None, err_code=None):
+        super().__init__(msg)
+        self.err_class = err_class
+        self.err_code = err_code
+
+
+# +UHTTPER class 3 (HTTP protocol errors) codes and their likely cause. 73
+# is the manuals' "secure socket connect error", which modules answer for a
+# server whose CA they lack; 201-209 are the simulator's finer codes (README).
+# In a text, CA is replaced by the profile's CA, CLOCK by the module's date.
+_CAUSES = {
+    73: "the server's certificate is not signed by",
+    201: "the server's certificate is not for the host name the profile checks "
+         "(server_hostname, or the server's name)",
+    202: "the server's certificate is expired by the module's clock",
+    203: "the server's certificate is not yet valid by the module's clock",
+    204: "the server asks for a client certificate and the profile sends none: "
+         "set client_cert_name and client_key_name",
+    205: "the TLS handshake failed: the profile's TLS version, cipher suites or "
+         "PSK do not meet the server's",
+    206: "the server did not answer in time",
+    207: "the server's certificate is not the pinned one",
+    208: "the module cannot connect to the server",
+    209: "the server's answer is not an HTTP response the module could store",
+}
+_CLASS = const(3)
+_CA_CODE = const(73)
+
+
+def needs(err_class, err_code):
+    """What explain() wants read from the module for this error: "ca" (the
+    security profile's CA name), "clock" (the module's clock) or None."""
+    if err_class == _CLASS:
+        if err_code == _CA_CODE:
+            return "ca"
+        if err_code in (202, 203):
+            return "clock"
+    return None
+
+
+def explain(what, http_profile, err_class, err_code, ca=None, clock=None):
+    """The message of an HttpError: what failed ("GET / on profile 2"), the
+    module's error (AT+UHTTPER) and what it most likely means; ca is the CA
+    name the security profile names, clock the module's clock tuple
+    (ubxsec.clock.read), where read (see needs())."""
+    if err_class is None:
+        return "%s: result 0, and the module gave no error (AT+UHTTPER)" % what
+    cause = _CAUSES.get(err_code) if err_class == _CLASS else None
+    if cause is None:
+        cause = "result 0" if err_class == 0 else "the module's HTTP error"
+    elif err_code == _CA_CODE:
+        cause += " CA %r" % ca if ca else " a CA the profile trusts"
+    elif clock is not None and err_code in (202, 203):
+        cause += " (%04d/%02d/%02d)" % clock[:3]
+        if not clock[7]:
+            cause += (", which is not set: set it with m.set_clock() or wait for "
+                      "network time")
+    return "%s: %s (+UHTTPER: %d,%d,%d)" % (what, cause, http_profile, err_class, err_code)
 
 
 class Http:
@@ -35,6 +104,7 @@ class Http:
         self._at = at
         self.id = check_int(http_profile, range(4), "http_profile")
         self._result = None   # (command, result) of the last +UUHTTPCR
+        self._sec = None      # security profile id, once secure() named one
         self._prefix = "+UUHTTPCR: %d," % self.id
         at.on_urc(self._prefix, self._on_urc)
 
@@ -65,6 +135,7 @@ class Http:
         """TLS with the given security profile (0-4); None turns TLS off."""
         self._set(6, 0 if security_profile_id is None else
                   "1,%d" % check_int(security_profile_id, range(5), "security profile"))
+        self._sec = security_profile_id
 
     def get(self, path, filename, timeout_ms=_GET_MS):
         """GET path into the module file filename; returns when the module
@@ -86,7 +157,30 @@ class Http:
                 raise AtTimeout("no +UUHTTPCR")
             time.sleep_ms(5)
         if got[1] != 1:
-            raise HttpError("GET %s: result %d" % (path, got[1]))
+            raise self.error("GET " + path)
+
+    def error(self, what):
+        """The HttpError of a failed request: the module's AT+UHTTPER answer
+        and, where it helps, the profile's CA name or the module's clock."""
+        cls = code = ca = clock = None
+        try:
+            lines = self._at.command("+UHTTPER=%d" % self.id)
+            f = fields(lines[0][10:]) if len(lines) == 1 and lines[0].startswith("+UHTTPER: ") \
+                else ()
+            if len(f) == 3 and f[0] == self.id and isinstance(f[1], int) and isinstance(f[2], int):
+                cls, code = f[1], f[2]
+            need = needs(cls, code)
+            if need == "ca" and self._sec is not None:
+                from .profiles import SecurityProfile
+                ca = SecurityProfile(self._at, self._sec).ca_name()
+            elif need == "clock":
+                from .clock import read
+                clock = read(self._at)
+        except (UbxError, ImportError):
+            pass   # the request's failure is the news: report it with what is known
+        if self._sec is not None:
+            what += " on profile %d" % self._sec
+        return HttpError(explain(what, self.id, cls, code, ca, clock), cls, code)
 
     def read_file(self, filename, sink=None, timeout_ms=None):
         """The module file's bytes (a bytearray); with sink, sink(memoryview)
