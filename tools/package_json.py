@@ -46,6 +46,8 @@ EXTENSIONS = {
     # holds the source of its native transform, loaded only where it compiles
     "md5": ("md5", "md5_viper"),
     "clock": ("clock",),        # the module's clock (+CCLK): Module.clock(), set_clock()
+    # trust health report (credentials, expiry, dangling references); with ubxsec-clock
+    "health": ("health",),
 }
 
 
