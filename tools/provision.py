@@ -371,6 +371,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         certs, profiles = load_config(args.config)
+        import doctor   # make doctor's checks first: nothing reaches a module past an error
+        if doctor.gate(args.config, os.environ.get("MODEL") or (None if args.port else "spec")):
+            raise ConfigError("make doctor found the errors above")
         if args.port:
             provision(harness.Target(args.port), args.board or "pico", certs, profiles)
         else:
