@@ -9,5 +9,5 @@ CHECK_URL ?=
 PROFILE   ?=
 
 doctor: $(STAMP)
-	$(VPY) tools/doctor.py $(CONFIG) $(if $(MODEL),--model $(MODEL)) \
+	@$(VPY) tools/doctor.py $(CONFIG) $(if $(MODEL),--model $(MODEL)) \
 	    $(if $(CHECK_URL),--check-url $(CHECK_URL)) $(if $(PROFILE),--profile $(PROFILE))
