@@ -45,9 +45,9 @@ class HttpError(UbxError):
         self.err_code = err_code
 
 
-# +UHTTPER class 3 (HTTP protocol errors) codes and their likely cause. 73
-# is the manuals' "secure socket connect error", which modules answer for a
-# server whose CA they lack; 201-209 are the simulator's finer codes (README).
+# +UHTTPER class 3 codes and their likely cause. 73 is what modules answer
+# for a server whose CA they lack; 201-209 are the simulator's finer codes
+# (README).
 # In a text, CA is replaced by the profile's CA, CLOCK by the module's date.
 _CAUSES = {
     73: "the server's certificate is not signed by",

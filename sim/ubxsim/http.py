@@ -11,10 +11,10 @@
                                         last request (0,0 after a success)
 
 After result 0, AT+UHTTPER says what failed, as a module does: class 3
-(the manuals' HTTP protocol error class) and a code naming what the TLS
-stack saw (ERROR_CODES below). 73 (secure socket connect error) is the code
-real modules give, seen for a server whose CA the module lacks; the finer
-codes 200-208 are this simulator's choice, the manuals name none.
+and a code naming what the TLS stack saw (ERROR_CODES below). Class 3 code
+73 is what a real module answers for a server whose CA it lacks (public
+application code reads `+UHTTPER: 0,3,73` so); the other codes, 201-209,
+are this simulator's choice: no manual at hand names finer ones.
 
 The request runs in a worker thread over a real socket (TLS from tls.py when
 the secure option is on) and the whole response (status line, headers, body)
@@ -50,7 +50,7 @@ MAX_RESPONSE = 1 << 20  # what the simulated file system is asked to hold at mos
 # +UHTTPER: a failure's cause (tls.TlsFailure.cause) -> (class, code)
 ERROR_CLASS = 3
 ERROR_CODES = {
-    "unknown_ca": 73,       # secure socket connect error (real modules)
+    "unknown_ca": 73,       # as real modules answer for a CA they lack
     "hostname": 201,
     "expired": 202,
     "not_yet_valid": 203,
