@@ -67,7 +67,7 @@ class Report:
         rows = [_HEAD]
         for kind, name, cn, expiry, days, status, profiles in self.credentials:
             rows.append((kind, name, cn or "", expiry or "",
-                         "?" if days is None else str(days) if expiry else "-",
+                         "-" if not expiry else "?" if days is None else str(days),
                          status, ",".join(str(p) for p in profiles) or "-"))
         width = [max(len(r[i]) for r in rows) for i in range(7)]
         lines = []
@@ -78,7 +78,7 @@ class Report:
         return "\n".join(lines)
 
 
-def _today(m, now, clock):
+def _today(now, clock):
     if now is not None:
         return _day(now[0], now[1], now[2])
     if clock is not None and clock[7]:
@@ -97,7 +97,10 @@ def _settings(m):
         p = m.profile(n)
         refs = []
         for setting, kind in _REFS:
-            value = getattr(p, setting)()
+            try:
+                value = getattr(p, setting)()
+            except UbxError:   # a setting this module does not read back: no reference
+                continue
             name = value[0] if setting == "pinning" else value
             if name:
                 refs.append((setting, kind, name))
@@ -111,7 +114,7 @@ def report(m, warn_days=30, now=None):
         clock = m.clock()
     except UbxError:   # a module without +CCLK: dates come from now or the board
         clock = None
-    today = _today(m, now, clock)
+    today = _today(now, clock)
     entries = m.certs.list()
     profiles = _settings(m)
     stored = {}
