@@ -29,19 +29,24 @@ def pki():
     return TestPki()
 
 
-@pytest.fixture
-def board(rig, pki, tmp_path):
-    """(Target, rig) with the library, and the test's PEM files on the board."""
-    server = HttpsServer(pki.write_server_files(str(tmp_path), pki.server, "srv")).start()
-    rig.sim.control("hosts", map={HOST: ["127.0.0.1", server.port]})
+def _deploy(connect, pki, workdir):
+    """A Target with the library and the test's PEM files on the board."""
     now = datetime.datetime.now(datetime.timezone.utc)
     soon = _issue("soon.test", pki.intermediate, not_after=now + 10 * DAY)
     files = {"root.pem": pki.root.pem, "expired.pem": pki.expired.pem, "soon.pem": soon.pem}
-    target = harness.Target(rig.connect)
-    mpy = harness.compile_lib(target.mpy_info(), tmp_path / "mpy")
-    extra = [(write_bytes(str(tmp_path / name), data), name) for name, data in files.items()]
+    target = harness.Target(connect)
+    mpy = harness.compile_lib(target.mpy_info(), workdir / "mpy")
+    extra = [(write_bytes(str(workdir / name), data), name) for name, data in files.items()]
     harness.deploy(target, mpy, "virtual", extra=extra)
-    yield target
+    return target
+
+
+@pytest.fixture
+def board(rig, pki, tmp_path):
+    """A fresh module and board, and server.test served for them."""
+    server = HttpsServer(pki.write_server_files(str(tmp_path), pki.server, "srv")).start()
+    rig.sim.control("hosts", map={HOST: ["127.0.0.1", server.port]})
+    yield _deploy(rig.connect, pki, tmp_path)
     server.stop()
 
 
@@ -118,9 +123,12 @@ print(repr(r))
 """
 
 
-@pytest.fixture
-def health(board):
-    return board.exec(HEALTH % (_today(),), timeout=180)
+@pytest.fixture(scope="module")
+def health(pki, tmp_path_factory):
+    """The report's output, from one rig that the four tests below read."""
+    workdir = tmp_path_factory.mktemp("health")
+    with harness.VirtualRig(workdir) as rig:
+        return _deploy(rig.connect, pki, workdir).exec(HEALTH % (_today(),), timeout=180)
 
 
 def _rows(out):
