@@ -248,3 +248,15 @@ def test_a_restart_clears_the_last_error(device, pki, serve):
     assert https_get(device) == 0
     device.restart()
     assert uhttper(device) == "+UHTTPER: 0,0,0"
+
+
+def test_make_nitz_sets_the_module_clock(sim_factory):
+    import subprocess
+    from harness import ROOT
+    sim = sim_factory(boot_seconds=0)
+    proc = subprocess.run(["make", "-s", "nitz", "BOARD_CTL=%s" % sim.control_path,
+                           "TIME=2026-05-06T07:08:09Z", "TZ=-4"], cwd=str(ROOT),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith('module clock 26/05/06,06:08:'), proc.stdout
+    assert sim.control("clock")["source"] == "nitz"
