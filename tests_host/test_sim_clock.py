@@ -260,3 +260,22 @@ def test_make_nitz_sets_the_module_clock(sim_factory):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith('module clock 26/05/06,06:08:'), proc.stdout
     assert sim.control("clock")["source"] == "nitz"
+
+
+def test_without_libssl_level_3_checks_the_leaf_at_the_module_clock(device, pki, serve,
+                                                                     monkeypatch):
+    from ubxsim import libssl
+
+    def unavailable():
+        raise libssl.LibsslUnavailable("test: no libssl")
+    monkeypatch.setattr(libssl, "bridge", unavailable)
+    serve()
+    trust(device, pki, level=3)
+    assert https_get(device) == 0
+    assert uhttper(device) == "+UHTTPER: 0,3,203"
+    assert "not yet valid at the module's time" in reason(device)
+    set_cclk(device, module_time(NOW + datetime.timedelta(days=400)))
+    assert https_get(device) == 0
+    assert uhttper(device) == "+UHTTPER: 0,3,202"
+    set_cclk(device, module_time(NOW))
+    assert https_get(device) == 1
