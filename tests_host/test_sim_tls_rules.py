@@ -69,6 +69,7 @@ def test_a_certificate_name_in_capitals_matches(device, pki, serve, leaf, level,
     ("a.wild.test", 1), ("A.Wild.Test", 1),
     ("a.b.wild.test", 0),   # a wildcard covers one label
     ("wild.test", 0),       # and never the bare domain
+    ("wild", 0),            # nor a name of one label
 ])
 def test_a_wildcard_covers_one_left_most_label(device, pki, serve, leaf, configured, expected):
     serve(leaf=leaf("wildcard", ("*.wild.test",)))

@@ -392,6 +392,10 @@ MUTANTS += [
            '            if hostname.split(".", 1)[1] == name[2:]:',
            "            if hostname.endswith(name[1:]):",
            ("tests_host/test_sim_tls_rules.py::test_a_wildcard_covers_one_left_most_label",)),
+    Mutant("sim-tls-wildcard-one-label-name", "sim/ubxsim/tls.py",
+           "a wildcard never matches a name of one label",
+           '        if name.startswith("*.") and "." in hostname:', '        if name.startswith("*."):',
+           ("tests_host/test_sim_tls_rules.py::test_a_wildcard_covers_one_left_most_label",)),
     Mutant("sim-tls-cn-beside-san", "sim/ubxsim/tls.py", "SAN names replace the CN",
            "    for name in names:\n",
            "    for name in names + [a.value for a in cert.subject.get_attributes_for_oid(\n"
