@@ -91,7 +91,7 @@ def xfail_a_command_unanswered_on_a_line_that_never_goes_quiet_times_out():
 
     def responder(line):
         if line == b"AT+SLOW":
-            box[0].noise(b"+CEREG: 5", 4, 3000)
+            box[0].noise(b"+CEREG: 5", 4, 1500)
             return b""
         return OK if line == b"AT" else None
 
