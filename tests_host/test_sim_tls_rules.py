@@ -11,8 +11,12 @@ import ssl
 
 import pytest
 
+import test_sim_tls as base
 from pki import _issue
-from test_sim_tls import HOST, at, device, https_get, pki, reason, serve, trust  # noqa: F401
+from test_sim_tls import HOST, at, https_get, reason, trust
+
+# test_sim_tls.py's fixtures: its device, its PKI, its local HTTPS server
+device, pki, serve = base.device, base.pki, base.serve
 
 TLS12_13 = (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)
 TLS13 = (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_3)
