@@ -4,7 +4,7 @@ per file, run after a soft reset on the board with the library deployed as
 wasm32; VBOARD=<name> picks one): the library and the tests are
 deployed once per board to a flash, then each file gets a fresh simulator
 and a fresh board booted from that flash. PORT=<mpremote connect string>
-(and BOARD=<boards/ file>, default pico) runs them once on a real board
+(BOARD=<boards/ file> when the board cannot name itself) runs them once on a real board
 wired to a real module instead.
 
 Some files need the host beside them while they run (HOST_SIDES): the
@@ -174,7 +174,7 @@ def real_board(mpy_build):
     """$PORT with the library and tests deployed once, or None."""
     target = harness.target_from_env()
     if target is not None:
-        harness.deploy(target, mpy_build(target), os.environ.get("BOARD") or "pico", tests_dir=TESTS_DIR)
+        harness.deploy(target, mpy_build(target), os.environ.get("BOARD") or None, tests_dir=TESTS_DIR)
     return target
 
 
