@@ -16,6 +16,8 @@ BOARD_TTY  := $(patsubst $(CURDIR)/%,%,$(BOARD_DIR))/board.tty
 BOARD_CTL  := $(patsubst $(CURDIR)/%,%,$(BOARD_DIR))/control.sock
 MPREMOTE   := $(VENV)/bin/mpremote
 LINE       ?=
+# more simulator options, e.g. SIM_ARGS=--verbose (its event log: ubxsim.log)
+SIM_ARGS   ?=
 
 .PHONY: board repl urc rig-reset
 
@@ -45,7 +47,7 @@ board: setup
 	@# one log per process, overwritten by the next run
 	@set -e; \
 	$(VPY) -m ubxsim --link $(BOARD_DIR)/module.tty --baud $(BOARD_BAUD) \
-	    --state $(BOARD_DIR)/module --control $(BOARD_CTL) \
+	    --state $(BOARD_DIR)/module --control $(BOARD_CTL) $(SIM_ARGS) \
 	    > $(BOARD_DIR)/ubxsim.out 2> $(BOARD_DIR)/ubxsim.log & sim=$$!; brd=; \
 	trap 'kill $$sim $$brd 2>/dev/null; wait 2>/dev/null; rm -f $(BOARD_PIDS); exit 0' INT TERM; \
 	echo "$$$$ $$sim" > $(BOARD_PIDS); \
