@@ -91,8 +91,9 @@ class Lab:
     def _spawn(self, name, cmd, env=None):
         log = open(self.workdir / (name + ".log"), "wb")
         self.logs.append(log)
+        # in the lab's directory: the coordinator keeps its places.yaml there
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+                                cwd=str(self.workdir), start_new_session=True)
         self.procs.append(proc)
         return proc
 
