@@ -3,8 +3,9 @@ the lab's venv and ser2net first: mk/lab.mk): a one-rig lab on its own
 coordinator port refuses to run on a place this client has not acquired,
 runs a device test file through the place once acquired (board port over
 RFC 2217, module side over the TCP control channel, a JUnit XML for the
-place), and its ser2net listens on 127.0.0.1 only and takes one client at a
-time. The whole suite on every place is `make test-lab RIGS=N`."""
+place), `make station LAB=1` provisions the acquired place, and its ser2net
+listens on 127.0.0.1 only and takes one client at a time. The whole suite on
+every place is `make test-lab RIGS=N`."""
 
 import importlib.util
 import os
@@ -118,6 +119,16 @@ def test_a_one_rig_lab_refuses_an_unacquired_place_and_runs_on_an_acquired_one(t
         # the exporter runs ser2net while the place is acquired: on 127.0.0.1, one client
         rig.client("-p", "rig1", "acquire")
         try:
+            # make station LAB=1: the acquired places' ports, through labgrid
+            config = tmp_path / "station.json"
+            config.write_text('{"certificates": [{"file": "%s", "type": "CA", "name": "LabCA"}]}'
+                              % (harness.TESTS_DEVICE / "data" / "thawte.pem"))
+            station = subprocess.run([sys.executable, str(harness.ROOT / "tools" / "station.py"), str(config),
+                                      "--lab", "--record", str(tmp_path / "records.jsonl")],
+                                     env=dict(os.environ, LAB_COORDINATOR=coordinator),
+                                     capture_output=True, text=True, timeout=300)
+            assert station.returncode == 0, station.stdout + station.stderr
+            assert "1 board(s): 1 provisioned" in station.stdout and "rfc2217://127.0.0.1:" in station.stdout
             port = _ser2net_port(tmp_path / "lab" / "exporter.log")
             assert _listening(port) == ["127.0.0.1"], (port, _listening(port))
             with socket.create_connection(("127.0.0.1", port), timeout=5):

@@ -2,6 +2,7 @@
 
     python tools/station.py examples/provision.json --ports /dev/ttyACM0 /dev/ttyACM1
     python tools/station.py site.json --ports rfc2217://lab1:4001 rfc2217://lab1:4002
+    python tools/station.py site.json --lab     # every labgrid place this client has acquired
 
 Every board (a port: a local path or an rfc2217:// URL) is provisioned in a
 thread of its own with tools/provision.py's checks (the whole config checked
@@ -39,6 +40,17 @@ import provision  # noqa: E402
 RECORD = ROOT / "build" / "station" / "records.jsonl"
 # read back, but never recorded (DESIGN: no PSK identity in logs)
 NOT_RECORDED = provision.SECRET + provision.WRITE_ONLY
+
+
+def lab_ports():
+    """The ports of the labgrid places this client has acquired (lab/places.py,
+    run on the lab's venv; coordinator $LAB_COORDINATOR as for make lab)."""
+    import lab
+    proc = subprocess.run([lab.tool("python"), str(ROOT / "lab" / "places.py")], capture_output=True,
+                          text=True, timeout=300, env=dict(os.environ, LG_COORDINATOR=lab.COORDINATOR))
+    if proc.returncode:
+        raise lab.LabError("listing the acquired places: " + (proc.stderr or proc.stdout).strip())
+    return [json.loads(line)["port"] for line in proc.stdout.splitlines() if line.strip()]
 
 
 def tool_version():
@@ -217,11 +229,24 @@ def main(argv=None):
                         help="board file for every board (default: each board names its own)")
     parser.add_argument("--record", default=os.environ.get("RECORD") or str(RECORD),
                         help="the record file, one JSON line per device")
+    parser.add_argument("--lab", action="store_true", default=os.environ.get("LAB") == "1",
+                        help="every labgrid place this client has acquired (make lab, make station LAB=1)")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS") or 0),
                         help="boards provisioned at a time (default: all)")
     args = parser.parse_args(argv)
+    if args.lab:
+        import lab
+        try:
+            args.ports = lab_ports()
+        except lab.LabError as exc:
+            print("station: %s" % exc, file=sys.stderr)
+            return 2
+        if not args.ports:
+            print("station: this client has acquired no labgrid place (labgrid-client -p <place> acquire)",
+                  file=sys.stderr)
+            return 2
     if not args.ports:
-        print("station: no boards: give PORTS=\"p1 p2 ...\" (local paths or rfc2217:// URLs)",
+        print("station: no boards: give PORTS=\"p1 p2 ...\" (local paths or rfc2217:// URLs) or LAB=1",
               file=sys.stderr)
         return 2
     if len(set(args.ports)) != len(args.ports):
