@@ -93,3 +93,31 @@ def power_cycle(m):
         raise AssertionError("the module did not come back")
     m.at.command("E0")        # a restart turns echo on and +CME codes off
     m.at.command("+CMEE=2")
+
+
+# -- leaving the rig as it was found ---------------------------------------------
+# A real module keeps its state between runs (and AT+UDWNFILE appends to a file
+# that exists): every test removes what it creates, and cleanup.py removes what
+# an interrupted run left. What the tests create is named here.
+PREFIX = "rig"                  # certificates and keys: rigThawte, rigErrCC, ...
+FILE_PREFIX = "rig_"            # module files: rig_thawte.pem, rig_err.pem, ...
+PROFILES = (1, 2, 3, 4)         # the profiles the tests use (0 is the demo's)
+BOARD_FILES = ("rig_lf.pem", "rig_bad.pem", "rig_session.json", "ubxsec_rig_session.json")
+
+
+def module_files():
+    """The names in the module's file system (AT+ULSTFILE)."""
+    names = []
+    for line in module().at.command("+ULSTFILE=0"):
+        body = line[len("+ULSTFILE:"):].strip()
+        names += [n.strip('"') for n in body.split(",") if n.strip('"')]
+    return names
+
+
+def delete_module_file(name):
+    """AT+UDELFILE; a file that is not there is no error."""
+    from ubxsec.errors import CmeError
+    try:
+        module().at.command('+UDELFILE="%s"' % name)
+    except CmeError:
+        pass

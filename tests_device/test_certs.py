@@ -2,8 +2,10 @@
 virtual board, or a real module). Data files come from tests_device/data/,
 deployed next to this file.
 
-Every test works on names starting with "rig" and removes them again, so
-the demo's entries (ThawteCA) and the pre-installed roots are left alone.
+Every test works on names starting with "rig" (certificates, keys, module
+files) and removes them again in a finally, so the demo's entries (ThawteCA)
+and the pre-installed roots are left alone and a module that keeps its state
+passes a second run (cleanup.py removes what an interrupted run left).
 """
 
 from ubxsec.certs import CA, CC, KINDS, PK, SC, Entry
@@ -85,11 +87,14 @@ def test_preinstalled_roots_are_listed_and_protected():
 
 def test_remove_then_md5_is_not_found():
     c = certs()
-    c.import_bytes(data_file("thawte.der"), CC, "rigClient")
-    c.remove(CC, "rigClient")
-    assert "rigClient" not in [e.name for e in c.list()]
-    raises(CmeError, c.md5, CC, "rigClient")
-    raises(CmeError, c.remove, CC, "rigClient")
+    try:
+        c.import_bytes(data_file("thawte.der"), CC, "rigClient")
+        c.remove(CC, "rigClient")
+        assert "rigClient" not in [e.name for e in c.list()]
+        raises(CmeError, c.md5, CC, "rigClient")
+        raises(CmeError, c.remove, CC, "rigClient")
+    finally:
+        discard(CC, "rigClient")
 
 
 def test_private_keys_pem_and_encrypted_der():
@@ -118,6 +123,7 @@ def test_upload_and_import_from_module_file():
         assert THAWTE in c.list(CA)
     finally:
         discard(CA, "rigThawte")
+        rig.delete_module_file("rig_thawte.pem")   # a second upload would append to it
 
 
 def test_bad_pem_found_mid_stream_is_an_error_and_stores_nothing():
@@ -243,6 +249,8 @@ def test_encrypted_key_from_a_module_file_with_its_password():
         assert "rigKeyFile2" not in [e.name for e in c.list()]
     finally:
         discard(PK, "rigKeyFile")
+        discard(PK, "rigKeyFile2")
+        rig.delete_module_file("rig_key.der")
 
 
 def test_the_test_form_lists_the_op_codes():

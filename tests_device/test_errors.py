@@ -192,7 +192,14 @@ def full_store(fn, *args):
 
 
 def test_module_refusals_on_certificates_carry_their_code():
-    c = module().certs
+    try:
+        _refusals_on_certificates(module().certs)
+    finally:   # what a module wrongly accepted is not left behind
+        for kind, name in ((PK, "rigErrMissing"), (CA, "rigErr"), (PK, "rigErr"), (CC, "rigErrCC")):
+            discard(kind, name)
+
+
+def _refusals_on_certificates(c):
     md5_missing(CA, "rigErrMissing")
     cme(NOT_FOUND, c.remove, PK, "rigErrMissing")
     cme(NOT_FOUND, c.import_from_module_file, "rig_no_such_file.pem", CA, "rigErr")
@@ -308,10 +315,12 @@ def test_a_source_running_dry_mid_transfer_stores_nothing():
         pass
     else:
         raise AssertionError("no TransferError")
-    assert sent[0] == 512
-    assert "rigErrHalf" not in user_names()
-    assert m.certs.import_bytes(data, CA, "rigErrHalf") == THAWTE_MD5   # in sync
-    m.certs.remove(CA, "rigErrHalf")
+    try:
+        assert sent[0] == 512
+        assert "rigErrHalf" not in user_names()
+        assert m.certs.import_bytes(data, CA, "rigErrHalf") == THAWTE_MD5   # in sync
+    finally:
+        discard(CA, "rigErrHalf")
 
 
 def test_an_md5_other_than_expected_is_a_verifyerror():
@@ -326,3 +335,4 @@ def test_an_md5_other_than_expected_is_a_verifyerror():
             raise AssertionError("no VerifyError")
     finally:
         discard(CA, "rigErrPin")
+        rig.delete_module_file("rig_err.pem")   # a second upload would append to it

@@ -1,8 +1,8 @@
 """+USECPRF on the rig: SecurityProfile and SessionKeeper against the module
 (the simulator on the virtual board, or a real module).
 
-Each test resets the profile it uses first; profile 0 is left alone (the
-demo uses it).
+Each test resets the profile it uses first and again in a finally (a module
+keeps its settings between runs); profile 0 is left alone (the demo uses it).
 """
 
 import os
@@ -40,9 +40,12 @@ def refused(fn, *args):
 
 def test_reset_gives_the_factory_values():
     p = profile(1)
-    p.apply({"validation_level": 3, "sni": "x", "cipher_suite": 5})
-    p.reset()
-    assert p.read_all() == FACTORY
+    try:
+        p.apply({"validation_level": 3, "sni": "x", "cipher_suite": 5})
+        p.reset()
+        assert p.read_all() == FACTORY
+    finally:
+        p.reset()
 
 
 def test_apply_and_read_all_round_trip():
@@ -56,60 +59,77 @@ def test_apply_and_read_all_round_trip():
         "session_type": 1, "ztp": 2, "alpn": "h2,http/1.1", "database": 1,
     }
     p = profile(2)
-    p.apply(config, reset=True)
-    want = dict(config)
-    del want["key_password"]
-    del want["psk"]
-    assert p.read_all() == want
-    q = profile(3)
-    q.apply(p.read_all())
-    assert q.read_all() == want
+    q = rig.module().profile(3)
+    try:
+        p.apply(config, reset=True)
+        want = dict(config)
+        del want["key_password"]
+        del want["psk"]
+        assert p.read_all() == want
+        q.reset()
+        q.apply(p.read_all())
+        assert q.read_all() == want
+    finally:
+        p.reset()
+        q.reset()
 
 
 def test_every_cipher_form_reads_back():
     p = profile(1)
-    p.cipher_suite(5)
-    assert p.ciphers() == ("legacy", 5)
-    p.cipher_suite_iana(0xC02B)
-    assert p.ciphers() == ("iana", 0xC02B)
-    p.add_cipher([0xC02A, 0xC02C])
-    assert p.ciphers() == ("list", [0xC02A, 0xC02C])
-    p.cipher_list([0xC02C, 0xC030])
-    assert p.ciphers() == ("list", [0xC02C, 0xC030])
-    p.remove_cipher([0xC02C, 0xC030])
-    assert p.ciphers() == ("legacy", 0)
+    try:
+        p.cipher_suite(5)
+        assert p.ciphers() == ("legacy", 5)
+        p.cipher_suite_iana(0xC02B)
+        assert p.ciphers() == ("iana", 0xC02B)
+        p.add_cipher([0xC02A, 0xC02C])
+        assert p.ciphers() == ("list", [0xC02A, 0xC02C])
+        p.cipher_list([0xC02C, 0xC030])
+        assert p.ciphers() == ("list", [0xC02C, 0xC030])
+        p.remove_cipher([0xC02C, 0xC030])
+        assert p.ciphers() == ("legacy", 0)
+    finally:
+        p.reset()
 
 
 def test_the_module_refuses_what_its_notes_exclude():
     p = profile(4)
-    p.tls_version(3)
-    refused(p.tls_version, 4)              # TLS 1.3
-    assert p.tls_version() == 3
-    p.cipher_suite(7)                      # TLS_PSK_WITH_AES_256_CBC_SHA
-    for legacy in (10, 11, 12, 15, 16):
-        refused(p.cipher_suite, legacy)
-    assert p.ciphers() == ("legacy", 7)
-    refused(p.cipher_suite_iana, 0x0000)   # in Table 26, not on this module
-    refused(p.session_type, 0)             # only session tickets
-    refused(p.session_data, 2, SID, MS)
-    assert p.session_type() == 1
+    try:
+        p.tls_version(3)
+        refused(p.tls_version, 4)              # TLS 1.3
+        assert p.tls_version() == 3
+        p.cipher_suite(7)                      # TLS_PSK_WITH_AES_256_CBC_SHA
+        for legacy in (10, 11, 12, 15, 16):
+            refused(p.cipher_suite, legacy)
+        assert p.ciphers() == ("legacy", 7)
+        refused(p.cipher_suite_iana, 0x0000)   # in Table 26, not on this module
+        refused(p.session_type, 0)             # only session tickets
+        refused(p.session_data, 2, SID, MS)
+        assert p.session_type() == 1
+    finally:
+        p.reset()
 
 
 def test_a_ticket_survives_a_power_cycle_through_flash():
     path = "ubxsec_rig_session.json"
     m = rig.module()
     p = profile(3)
-    p.apply({"session_status": 1, "session_type": 1, "session_data": (3, TICKET)})
-    assert p.session_status() == 2
-    keeper = SessionKeeper(m.at)
-    keeper.save(3, path)
-    rig.power_cycle(m)
-    assert p.session_status() == 0
-    assert p.session_data(3) == ""
-    keeper.restore(path)
-    assert p.session_data(3) == TICKET
-    assert p.session_status() == 2
-    os.remove(path)
+    try:
+        p.apply({"session_status": 1, "session_type": 1, "session_data": (3, TICKET)})
+        assert p.session_status() == 2
+        keeper = SessionKeeper(m.at)
+        keeper.save(3, path)
+        rig.power_cycle(m)
+        assert p.session_status() == 0
+        assert p.session_data(3) == ""
+        keeper.restore(path)
+        assert p.session_data(3) == TICKET
+        assert p.session_status() == 2
+    finally:
+        p.reset()
+        try:
+            os.remove(path)
+        except OSError:
+            pass
 
 
 # -- every op code, one at a time --------------------------------------------------

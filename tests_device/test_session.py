@@ -125,5 +125,7 @@ def test_9_a_reset_profile_stops_the_urcs():
         assert m.profile(PROFILE).session_data(3) == ""
         assert keeper.malformed == 0
     finally:
+        m.profile(2).reset()
+        m.profile(PROFILE).reset()
         os.remove(PATH)
         print("HOST session-urcs %d" % status_urcs[0])

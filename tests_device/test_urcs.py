@@ -118,6 +118,7 @@ def test_2_upload_and_module_file_import_under_urcs():
         assert thawte() in c.list(CA)
     finally:
         discard(CA, "rigUrcCA")
+        rig.delete_module_file("rig_urc.pem")   # a second upload would append to it
     in_sync()
 
 

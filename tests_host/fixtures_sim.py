@@ -3,8 +3,10 @@
     sim_factory(**opts)  start `python -m ubxsim`; opts: baud (0), guard_seconds
                          (2.0), state (dir), faults (dict), families (tuple),
                          boot_seconds, model (name, ubxsim.models), urcs (rate),
-                         urcs_seed, urcs_idle, extra_args. Returns a SimProcess with
-                         .link, .control(verb, **kw), .stop().
+                         urcs_seed, urcs_idle, control (tcp:[HOST:]PORT instead of
+                         a unix socket), extra_args. Returns a SimProcess with
+                         .link, .control(verb, **kw), .control_path (a path or
+                         the tcp: address), .token, .stop().
     sim                  sim_factory() with the defaults
     at                   AtClient on sim.link: send(cmd) -> raw bytes up to the
                          final result code; send_data(data); read_for(s)
@@ -17,7 +19,6 @@ import os
 import re
 import select
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,12 +44,13 @@ class SimError(Exception):
 class SimProcess:
     def __init__(self, workdir, baud=0, guard_seconds=2.0, state=None, faults=None,
                  families=None, boot_seconds=None, model=None, urcs=None, urcs_seed=None,
-                 urcs_idle=None, extra_args=()):
+                 urcs_idle=None, control=None, extra_args=()):
         workdir = Path(workdir)
         # unix socket paths are limited to ~107 bytes: keep them short
         self._sockdir = tempfile.mkdtemp(prefix="ubxsim-")
         self.link = str(workdir / ("ubx%d.tty" % id(self)))
-        self.control_path = os.path.join(self._sockdir, "ctl")
+        self.control_path = control or os.path.join(self._sockdir, "ctl")
+        self.token = None
         self.stderr_path = workdir / ("ubxsim-%d.stderr" % id(self))
         cmd = [PYTHON, "-m", "ubxsim", "--link", self.link, "--baud", str(baud),
                "--guard-seconds", str(guard_seconds), "--control", self.control_path]
@@ -73,6 +75,13 @@ class SimProcess:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr,
                                      cwd=str(ROOT))
         self.ready_line = self._wait_ready()
+        if control is not None:   # "ubxsim control tcp:HOST:PORT [token T]"
+            said = self.proc.stdout.readline().decode().split()
+            if said[:2] != ["ubxsim", "control"]:
+                self.stop()
+                raise SimError("no control line after the ready line: %r" % said)
+            self.control_path = said[2]
+            self.token = said[4] if len(said) > 4 else None
 
     def _wait_ready(self):
         deadline = time.monotonic() + READY_TIMEOUT
@@ -104,21 +113,11 @@ class SimProcess:
 
     def control(self, verb, **kwargs):
         """One control request; returns its result or raises SimError."""
-        request = dict(kwargs, verb=verb)
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(30)
-            sock.connect(self.control_path)
-            sock.sendall(json.dumps(request).encode() + b"\n")
-            reply = b""
-            while not reply.endswith(b"\n"):
-                chunk = sock.recv(65536)
-                if not chunk:
-                    raise SimError("control channel closed")
-                reply += chunk
-        reply = json.loads(reply)
-        if not reply["ok"]:
-            raise SimError(reply["error"])
-        return reply["result"]
+        from rigctl import Control, ControlError
+        try:
+            return Control(self.control_path, self.token)(verb, **kwargs)
+        except ControlError as exc:
+            raise SimError(str(exc)) from None
 
     def stop(self, sig_timeout=5.0):
         """Terminate (SIGTERM), kill if it lingers; returns the exit status."""

@@ -83,17 +83,57 @@ def layout_from(cwd, path):
     return Layout(libs[0], cwd)
 
 
-# one round trip: the .mpy the board loads and where its files go
+# one round trip: the .mpy the board loads, where its files go and what the
+# board says it is (os.uname().machine where the port has it, else
+# sys.implementation._machine; sys.platform; whether the virtual boards'
+# UART driver is there)
 _PROBE = ("import sys, os\n"
           "print('MPY', getattr(sys.implementation, '_mpy', 0))\n"
-          "print('LAYOUT', repr((os.getcwd(), list(sys.path))))")
+          "print('LAYOUT', repr((os.getcwd(), list(sys.path))))\n"
+          "m = getattr(sys.implementation, '_machine', '')\n"
+          "try:\n m = os.uname().machine\nexcept AttributeError:\n pass\n"
+          "try:\n import vuart\n v = True\nexcept ImportError:\n v = False\n"
+          "print('BOARD', repr((sys.platform, m, v)))")
+
+# Which board file (boards/<name>.py) a board takes, from what it says of
+# itself (Target.identity()); the first matching rule wins. Any other board
+# needs BOARD=<file> (and, for a new board, its file in boards/).
+#   (field of the identity, substring or value, board file)
+BOARD_RULES = (
+    ("machine", "Raspberry Pi Pico", "pico"),       # Pico, Pico W, Pico 2: UART0 on GP0/GP1
+    ("machine", "NUCLEO-F411RE", "nucleo_f411re"),  # "NUCLEO-F411RE with STM32F411xE"
+    ("vuart", True, "virtual"),                     # the unix64 and wasm32 virtual boards
+)
+
+
+def detect_board(identity):
+    """The board file for identity ({"platform", "machine", "vuart"}), by
+    BOARD_RULES; HarnessError naming the board files when none matches."""
+    for field, want, board in BOARD_RULES:
+        have = identity.get(field)
+        if (want in have) if isinstance(want, str) and isinstance(have, str) else have == want:
+            return board
+    known = sorted(p.stem for p in BOARDS.glob("*.py"))
+    raise HarnessError("unknown board: it says machine %r, platform %r, and no rule of "
+                       "harness.BOARD_RULES matches it; name its board file with BOARD=<name> "
+                       "(board files: %s) or add one to boards/"
+                       % (identity.get("machine"), identity.get("platform"), ", ".join(known)))
+
+
+def connect_string(port):
+    """port as mpremote connects to it: an rfc2217:// URL (a board exported by
+    ser2net, as a lab does) gets ?ign_set_control, without which pyserial waits
+    for a modem-control answer a pty behind ser2net never gives."""
+    if port.startswith("rfc2217://") and "ign_set_control" not in port:
+        return port + ("&" if "?" in port else "?") + "ign_set_control"
+    return port
 
 
 class Target:
     """A board reached with mpremote (a serial device, a pty, rfc2217://...)."""
 
     def __init__(self, connect, timeout=120):
-        self.connect = connect
+        self.connect = connect_string(connect)
         self.timeout = timeout
         self._probed = None
 
@@ -115,14 +155,18 @@ class Target:
             out = self.exec(_PROBE)
             mpy = re.search(r"^MPY (\d+)", out, re.M)
             where = re.search(r"^LAYOUT (.+)$", out, re.M)
-            if not mpy or not where:
-                raise HarnessError("cannot read sys.implementation._mpy, os.getcwd() and "
+            said = re.search(r"^BOARD (.+)$", out, re.M)
+            if not mpy or not where or not said:
+                raise HarnessError("cannot read sys.implementation, os.getcwd() and "
                                    "sys.path from %s:\n%s" % (self.connect, out))
             try:
                 cwd, path = ast.literal_eval(where.group(1).strip())
+                platform, machine, vuart = ast.literal_eval(said.group(1).strip())
             except (ValueError, SyntaxError):
-                raise HarnessError("unreadable layout from %s: %r" % (self.connect, where.group(1))) from None
-            self._probed = (int(mpy.group(1)), layout_from(cwd, path))
+                raise HarnessError("unreadable probe answer from %s: %r"
+                                   % (self.connect, out)) from None
+            self._probed = (int(mpy.group(1)), layout_from(cwd, path),
+                            {"platform": platform, "machine": machine, "vuart": vuart})
         return self._probed
 
     def mpy_info(self):
@@ -132,6 +176,23 @@ class Target:
     def layout(self):
         """The board's Layout (lib directory, working directory)."""
         return self._probe()[1]
+
+    def identity(self):
+        """What the board says it is: {"platform", "machine", "vuart"}."""
+        return dict(self._probe()[2])
+
+    def board(self):
+        """Its board file's name, read from the board itself (BOARD_RULES)."""
+        return detect_board(self._probe()[2])
+
+
+def resolve_board(target, board=None):
+    """board when given (it must have a board file), else the one the board
+    itself names (Target.board())."""
+    if board:
+        board_file(board)
+        return board
+    return target.board()
 
 
 def mpy_info_from(value):
@@ -193,9 +254,9 @@ def board_line(board):
     return "from boards.%s import uart\n" % board_file(board).stem
 
 
-# Makes the directories (parents first) and removes what a previous deploy
+# Makes the directories (parents first), removes what a previous deploy
 # left in the package directory that this one does not bring (a stale .py
-# would shadow its .mpy).
+# would shadow its .mpy) and prints the board.py there is.
 _PREPARE = """\
 import os
 for _d in %r:
@@ -206,34 +267,44 @@ for _d in %r:
 for _n in os.listdir(%r):
     if _n not in %r:
         os.remove(%r + '/' + _n)
+try:
+    print('SELECT', repr(open(%r).read()))
+except OSError:
+    print('SELECT None')
 """
 
 
-def deploy(target, mpy_dir, board, tests_dir=None, extra=(), mkdirs=()):
+def deploy(target, mpy_dir, board=None, tests_dir=None, extra=(), mkdirs=()):
     """Copy the compiled library, the board file, board.py and (optionally)
     a tests directory and extra (local path, board path) files, after making
     the directories mkdirs. Board paths that are not absolute are under the
-    board's working directory (Layout.path)."""
+    board's working directory (Layout.path). Without board, the board names
+    itself (resolve_board); a board.py that already selects it is left as is.
+    Returns the board."""
     mpy_dir = Path(mpy_dir)
+    board = resolve_board(target, board)
     where = target.layout()
     names = sorted(p.name for p in mpy_dir.glob("*.mpy"))
     package = where.lib + "/" + mpy_dir.name
     dirs = [where.lib, where.lib + "/boards", package] + [where.path(d) for d in mkdirs]
     if tests_dir is not None:
         dirs.append(where.path("tests"))
-    target.exec(_PREPARE % (tuple(dirs), package, names, package))
+    out = target.exec(_PREPARE % (tuple(dirs), package, names, package, where.path("board.py")))
+    now = re.search(r"^SELECT (.+)$", out, re.M)
     with tempfile.TemporaryDirectory() as tmp:
         select = Path(tmp) / "board.py"
         select.write_text(board_line(board))
         source = board_file(board)
         args = ["cp", "-r", str(mpy_dir), ":" + where.lib + "/", "+",
-                "cp", str(source), ":%s/boards/%s" % (where.lib, source.name), "+",
-                "cp", str(select), ":" + where.path("board.py")]
+                "cp", str(source), ":%s/boards/%s" % (where.lib, source.name)]
+        if not now or now.group(1).strip() != repr(board_line(board)):
+            args += ["+", "cp", str(select), ":" + where.path("board.py")]
         if tests_dir is not None:
             args += ["+", "cp", "-r"] + _children(Path(tests_dir)) + [":" + where.path("tests") + "/"]
         for local, remote in extra:
             args += ["+", "cp", str(local), ":" + where.path(remote)]
         target.mpremote("resume", *args, timeout=600)
+    return board
 
 
 def _children(directory):

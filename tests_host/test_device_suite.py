@@ -4,14 +4,20 @@ per file, run after a soft reset on the board with the library deployed as
 wasm32; VBOARD=<name> picks one): the library and the tests are
 deployed once per board to a flash, then each file gets a fresh simulator
 and a fresh board booted from that flash. PORT=<mpremote connect string>
-(and BOARD=<boards/ file>, default pico) runs them once on a real board
+(BOARD=<boards/ file> when the board cannot name itself) runs them once on a real board
 wired to a real module instead.
 
 Some files need the host beside them while they run (HOST_SIDES): the
 simulator's control channel sends what the device cannot cause itself (URCs,
 a finished TLS handshake) and the host checks the device's report against
-what the simulator did. On a real board there is no control channel: those
-files are skipped, except where the host's part is only an extra check.
+what the simulator did. With PORT, RIG_CONTROL names the rig's module side
+(the simulator's control socket, or tcp:HOST:PORT with RIG_TOKEN: rigctl);
+without it (a real module) those files are skipped, except where the host's
+part is only an extra check.
+
+A module keeps its state between runs: every device test removes what it
+creates, and with PORT the suite first clears what an interrupted run left
+(tests_device/cleanup.py, clear_leftovers), so runs in a row pass on one rig.
 
 HIL_TESTS_DIR=<dir> runs the test_*.py of another directory (it must hold
 runner.py and what its tests import); the harness's own tests use it.
@@ -20,11 +26,13 @@ runner.py and what its tests import); the harness's own tests use it.
 import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 import harness
+import rigctl
 from fixtures_board import board_missing, boards_under_test
 
 TESTS_DIR = Path(os.environ.get("HIL_TESTS_DIR") or harness.TESTS_DEVICE)
@@ -36,6 +44,19 @@ def reported(output, key):
     found = re.findall(r"^HOST %s (\S+)\s*$" % re.escape(key), output, re.M)
     assert len(found) == 1, "the device printed %d `HOST %s` lines:\n%s" % (len(found), key, output)
     return found[0]
+
+
+def echo_on(sim):
+    """The Feeders below start once the device's library has sent ATE0: a
+    module that keeps its state (a rig's, between files and runs) may have
+    echo off already, so it is power-cycled first (echo on, as at power-up)."""
+    if not sim.control("status")["echo"]:
+        sim.control("restart")
+        for _ in range(200):
+            if sim.control("status")["state"] == "command":
+                return
+            time.sleep(0.05)
+        raise AssertionError("the module did not finish booting after a restart")
 
 
 class Feeder(threading.Thread):
@@ -81,6 +102,7 @@ class UrcSide:
         self.feeder = Feeder(sim, lambda n: sim.control("urc", line="+UUSEQ: %d" % n), 0.01)
 
     def start(self):
+        echo_on(self.sim)
         self.sim.control("faults", spec=self.FAULTS)
         self.feeder.start()
 
@@ -121,6 +143,7 @@ class SessionSide:
                                 ticket=self.TICKET.hex())["urcs"]
 
     def start(self):
+        echo_on(self.sim)
         self.feeder.start()
 
     def stop(self):
@@ -169,13 +192,41 @@ def mpy_build(tmp_path_factory):
     return build
 
 
+_CLEAN = """\
+import sys, os
+sys.path.insert(0, os.getcwd().rstrip('/') + '/tests')
+import cleanup
+cleanup.clean()
+"""
+
+
+def clear_leftovers(target):
+    """Remove what an interrupted run left on the rig (tests_device/cleanup.py);
+    returns the LEFTOVER lines the device printed."""
+    out = target.exec(_CLEAN, timeout=300, check=False)
+    text = out.stdout + out.stderr
+    if out.returncode or not re.search(r"^CLEAN \d+\s*$", text, re.M):
+        raise harness.HarnessError("clearing the rig's leftovers failed:\n" + text[-3000:])
+    return [line.strip() for line in text.splitlines() if line.startswith("LEFTOVER ")]
+
+
 @pytest.fixture(scope="session")
 def real_board(mpy_build):
-    """$PORT with the library and tests deployed once, or None."""
+    """$PORT with the library and tests deployed once, what an interrupted
+    run left cleared (when the suite has a cleanup.py), or None."""
     target = harness.target_from_env()
     if target is not None:
-        harness.deploy(target, mpy_build(target), os.environ.get("BOARD") or "pico", tests_dir=TESTS_DIR)
+        harness.deploy(target, mpy_build(target), os.environ.get("BOARD") or None, tests_dir=TESTS_DIR)
+        if (TESTS_DIR / "cleanup.py").exists():
+            for line in clear_leftovers(target):
+                print("cleared from an earlier run: " + line[len("LEFTOVER "):])
     return target
+
+
+@pytest.fixture(scope="session")
+def module_side():
+    """The rig's module side from $RIG_CONTROL (rigctl.Control), or None."""
+    return rigctl.from_env()
 
 
 @pytest.fixture(scope="session")
@@ -219,8 +270,13 @@ def test_on_device(request, real_board, name, board):
     if real_board is not None:
         if board != boards_under_test()[0]:
             pytest.skip("PORT is set: the device tests run once, on the real board")
+        ctl = request.getfixturevalue("module_side")
+        if ctl is not None:
+            run_with_host_side(ctl, real_board, name)
+            return
         if side_class is not None and side_class.needs_sim:
-            pytest.skip("%s needs the simulator's control channel" % name)
+            pytest.skip("%s needs the rig's module side (RIG_CONTROL: the simulator's "
+                        "control channel)" % name)
         harness.run_device_test(real_board, name).check()
         return
     missing = board_missing(board)

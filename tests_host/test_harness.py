@@ -82,7 +82,64 @@ def test_board_selection_is_one_import_line():
         harness.board_line("no_such_board")
 
 
+# what real boards say of themselves (os.uname().machine, sys.platform)
+@pytest.mark.parametrize("identity, board", [
+    ({"platform": "rp2", "machine": "Raspberry Pi Pico with RP2040", "vuart": False}, "pico"),
+    ({"platform": "rp2", "machine": "Raspberry Pi Pico W with RP2040", "vuart": False}, "pico"),
+    ({"platform": "rp2", "machine": "Raspberry Pi Pico2 with RP2350", "vuart": False}, "pico"),
+    ({"platform": "pyboard", "machine": "NUCLEO-F411RE with STM32F411xE", "vuart": False}, "nucleo_f411re"),
+    ({"platform": "linux", "machine": "linux [GCC 14.2.1] version", "vuart": True}, "virtual"),
+    ({"platform": "webassembly", "machine": "JavaScript with Emscripten", "vuart": True}, "virtual"),
+    ({"platform": "linux", "machine": "linux [GCC 14.2.1] version", "vuart": False}, None),
+    ({"platform": "esp32", "machine": "Generic ESP32 module with ESP32", "vuart": False}, None),
+])
+def test_the_board_names_its_board_file(identity, board):
+    if board is not None:
+        assert harness.detect_board(identity) == board
+        return
+    with pytest.raises(harness.HarnessError) as exc:   # never a silent pico
+        harness.detect_board(identity)
+    text = str(exc.value)
+    assert "unknown board" in text and repr(identity["machine"]) in text, text
+    assert "board files: nucleo_f411re, pico, virtual" in text and "BOARD=<name>" in text, text
+
+
+class _Silent(harness.Target):
+    """A board that has answered the probe and must not be written to."""
+
+    def __init__(self, identity):
+        super().__init__("/dev/null-board")
+        self._probed = (6, harness.Layout("/lib", "/"), identity)
+
+    def mpremote(self, *args, **kw):
+        raise AssertionError("wrote to the board: %r" % (args,))
+
+
+def test_an_unknown_board_is_refused_before_anything_is_written(tmp_path):
+    target = _Silent({"platform": "esp32", "machine": "ESP32 module", "vuart": False})
+    with pytest.raises(harness.HarnessError, match="unknown board.*board files: nucleo_f411re, pico, virtual"):
+        harness.deploy(target, tmp_path, None)
+    with pytest.raises(harness.HarnessError, match="no board file boards/nosuch.py"):
+        harness.deploy(target, tmp_path, "nosuch")
+    # an explicit BOARD wins over what the board says
+    assert harness.resolve_board(target, "pico") == "pico"
+
+
+def test_an_rfc2217_port_gets_ign_set_control_once():
+    assert harness.Target("rfc2217://127.0.0.1:4001").connect == "rfc2217://127.0.0.1:4001?ign_set_control"
+    assert harness.Target("rfc2217://h:1?logging=debug").connect == "rfc2217://h:1?logging=debug&ign_set_control"
+    assert harness.Target("rfc2217://h:1?ign_set_control").connect == "rfc2217://h:1?ign_set_control"
+    assert harness.Target("/dev/ttyACM0").connect == "/dev/ttyACM0"
+
+
 # -- on the virtual rig --------------------------------------------------------
+
+def test_without_board_the_virtual_board_names_itself(rig, tmp_path):
+    target = harness.Target(rig.connect)
+    assert target.board() == "virtual"
+    assert harness.deploy(target, harness.compile_lib(target.mpy_info(), tmp_path / "mpy")) == "virtual"
+    out = target.exec("print(repr(open('board.py').read()))")
+    assert out.strip() == repr("from boards.virtual import uart\n")
 
 @pytest.fixture
 def failing_suite(tmp_path):

@@ -96,3 +96,79 @@ def test_the_rig_logs_do_not_pile_up(tmp_path):
     assert all((work / name).stat().st_size for name in logs), logs   # no empty one
     assert len([n for n in logs if n.startswith("ubxsim-")]) <= 1, logs
     assert len([n for n in logs if n.startswith("vboard-")]) <= 1, logs
+
+
+def _start_board(board_dir):
+    return subprocess.Popen(["make", "--no-print-directory", "board", "BOARD_DIR=%s" % board_dir],
+                            cwd=str(ROOT), stdout=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _ctrl_c(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(10)
+    except ProcessLookupError:
+        pass
+    finally:
+        proc.stdout.close()
+
+
+def _answers(board_dir):
+    out = harness.Target(str(board_dir / "board.tty")).exec("print(6 * 7)", timeout=60)
+    return out.strip() == "42"
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def test_one_rig_per_directory_and_a_killed_one_is_cleaned_up(tmp_path):
+    first_dir, other_dir = tmp_path / "a", tmp_path / "b"
+    first = _start_board(first_dir)
+    started = [first]
+    try:
+        _read_until(first, "Ctrl-C to stop")
+        shell, sim, brd = (int(p) for p in (first_dir / "rig.pids").read_text().split())
+
+        # a second one over the first's links is refused, and says which
+        again = _make("board", "BOARD_DIR=%s" % first_dir)
+        assert again.returncode == 2, again.stdout + again.stderr
+        assert "a rig is already running in %s" % first_dir in again.stdout, again.stdout
+        assert "make board pid %d, simulator %d, board %d" % (shell, sim, brd) in again.stdout
+        assert "BOARD_DIR=<another directory>" in again.stdout
+        assert _answers(first_dir)          # the first one is untouched
+
+        # another directory: an independent rig beside it
+        other = _start_board(other_dir)
+        started.append(other)
+        _read_until(other, "Ctrl-C to stop")
+        assert _answers(other_dir) and _answers(first_dir)
+        _ctrl_c(other)
+
+        # the first run killed hard: its simulator and board are left running
+        os.kill(shell, signal.SIGKILL)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(10)
+        assert _alive(sim) and _alive(brd)
+        rerun = _start_board(first_dir)
+        started.append(rerun)
+        lines = _read_until(rerun, "Ctrl-C to stop")
+        text = "\n".join(lines)
+        assert "cleaned up a stale rig in %s" % first_dir in text and " %d %d;" % (sim, brd) in text, text
+        for pid in (sim, brd):
+            for _ in range(50):
+                if not _alive(pid):
+                    break
+                time.sleep(0.1)
+            assert not _alive(pid), "the killed run's process %d still runs" % pid
+        assert _answers(first_dir)
+        _ctrl_c(rerun)
+        assert not (first_dir / "rig.pids").exists() and not (other_dir / "rig.pids").exists()
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                _ctrl_c(proc)

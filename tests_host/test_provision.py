@@ -133,3 +133,21 @@ def test_secrets_never_reach_the_output(rig, tmp_path):
     assert "profile 3 psk_identity" in text  # the row is there, its values are not
     for secret in (identity, psk, "kp-secret-9"):
         assert secret not in text
+
+
+def test_make_provision_on_a_port_without_board_keeps_board_py(rig, config, tmp_path):
+    """The board names itself (no BOARD): on the virtual board's pty that is
+    the virtual board, never a silent pico whose board.py breaks the import."""
+    import os
+    import subprocess
+    target = harness.Target(rig.connect)
+    harness.deploy(target, harness.compile_lib(target.mpy_info(), tmp_path / "mpy"), "virtual")
+    before = target.exec("print(repr(open('board.py').read()))").strip()
+    env = {k: v for k, v in os.environ.items() if k not in ("BOARD", "PORT")}
+    proc = subprocess.run(["make", "--no-print-directory", "provision", "PORT=" + rig.connect,
+                           "CONFIG=" + str(config)], cwd=str(harness.ROOT), env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 certificate(s) imported" in proc.stdout, proc.stdout
+    assert target.exec("print(repr(open('board.py').read()))").strip() == before
+    assert before == repr("from boards.virtual import uart\n")

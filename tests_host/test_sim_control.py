@@ -96,3 +96,42 @@ def test_faults_verb_sets_and_reports(sim, at):
     assert sim.control("faults")["fired"] == {"spurious_error": 1}
     with pytest.raises(SimError, match="unknown fault kind"):
         sim.control("faults", spec={"no_such_fault": {}})
+
+
+# -- over TCP ------------------------------------------------------------------
+
+def test_tcp_control_listens_on_127_0_0_1_and_needs_no_token_there(sim_factory):
+    from fixtures_sim import AtClient
+    sim = sim_factory(families=CORE_FAMILIES, control="tcp:0")
+    assert sim.control_path.startswith("tcp:127.0.0.1:") and sim.token is None
+    assert sim.control("status")["state"] == "command"
+    at = AtClient(sim.link)
+    try:
+        at.send("ATE0")
+        sim.control("urc", line="+UUSECPRF: 1,13,0,2")
+        assert at.read_until(rb"\r\n\+UU.*\r\n") == b"\r\n+UUSECPRF: 1,13,0,2\r\n"
+    finally:
+        at.close()
+
+
+def test_tcp_control_on_a_given_host_refuses_every_command_without_its_token(sim_factory):
+    from rigctl import Control, ControlError
+    sim = sim_factory(families=CORE_FAMILIES, control="tcp:127.0.0.1:0")
+    assert len(sim.token or "") == 32, sim.token
+    for token in (None, "0" * 32, ""):
+        for verb, kw in (("status", {}), ("urc", {"line": "+UUX: 1"}), ("restart", {}),
+                         ("fs_write", {"name": "x", "data": "y"})):
+            with pytest.raises(ControlError, match="(no|wrong) token.*printed at start"):
+                Control(sim.control_path, token)(verb, **kw)
+    assert sim.control("fs_list") == []           # nothing ran; the token opens it
+    sim.control("fs_write", name="seeded", data="abc")
+    assert Control(sim.control_path, sim.token)("fs_list") == ["seeded"]
+
+
+@pytest.mark.parametrize("bad", ["tcp:", "tcp:x", "tcp:70000", "tcp::5"])
+def test_a_bad_tcp_address_is_refused_at_start(bad):
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "ubxsim", "--link", "/tmp/unused.tty", "--control", bad],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and "tcp:[HOST:]PORT" in proc.stderr, proc.stderr

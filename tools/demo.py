@@ -113,7 +113,7 @@ class Demo:
     def deploy(self):
         info = self.target.mpy_info()
         mpy = harness.compile_lib(info, ROOT / "build" / "mpy")
-        harness.deploy(self.target, mpy, self.board, extra=[
+        self.board = harness.deploy(self.target, mpy, self.board, extra=[
             (ROOT / "examples" / "demo_device.py", "demo_device.py"),
             (THAWTE_PEM, ROOT_ON_FLASH),
         ] + self.extra, mkdirs=("certs",))
@@ -215,7 +215,7 @@ def main(argv=None):
                         help="mpremote connect string of a real board (default: $PORT; "
                              "empty: the virtual rig)")
     parser.add_argument("--board", default=os.environ.get("BOARD", ""),
-                        help="board file in boards/ (default: pico with --port, else virtual)")
+                        help="board file in boards/ (default: the one the board names itself)")
     parser.add_argument("--url", default="https://www.example.com/",
                         help="step 5's URL on real hardware (the virtual rig uses its own server)")
     parser.add_argument("--heapsize", default=os.environ.get("HEAPSIZE", ""),
@@ -228,7 +228,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if args.port:
-            run(harness.Target(args.port), args.board or "pico", args.url)
+            run(harness.Target(args.port), args.board or None, args.url)
         else:
             print("[0] start the virtual rig (simulator + MicroPython unix port) in %s"
                   % args.workdir, flush=True)
@@ -242,7 +242,7 @@ def main(argv=None):
                 server = RigServer(rig, args.workdir)
                 print("    HTTPS server https://%s/ on 127.0.0.1:%d (through the simulator's host map)"
                       % (RIG_HOST, server.port), flush=True)
-                run(harness.Target(rig.connect), args.board or "virtual",
+                run(harness.Target(rig.connect), args.board or None,
                     "https://%s/" % RIG_HOST, server)
             finally:
                 if server is not None:

@@ -7,7 +7,8 @@ deploy asks the board which .mpy it loads (sys.implementation._mpy: version
 and native architecture, so @micropython.viper/native code is compiled for
 the board's CPU with mpy-cross -march) and where its files go (the lib
 directory from sys.path, the working directory from os.getcwd(): /lib and /
-on rp2, /flash/lib and /flash on stm32), compiles for it and copies
+on rp2, /flash/lib and /flash on stm32) and, without BOARD, which board it
+is (os.uname().machine or sys.implementation._machine), compiles for it and copies
 <lib>/ubxsec/*.mpy, <lib>/boards/<board>.py and <cwd>/board.py (the one line
 that selects the board), and with --tests the tests_device files to <cwd>/tests.
 """
@@ -25,12 +26,6 @@ import harness  # noqa: E402
 BUILD = ROOT / "build" / "mpy"
 
 
-def default_board(port):
-    """The virtual board is a pty (make board's build/vboard/board.tty); a real
-    board's USB serial never is."""
-    return "virtual" if os.path.realpath(port).startswith("/dev/pts/") else "pico"
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("action", choices=("mpy", "deploy"))
@@ -38,7 +33,8 @@ def main(argv=None):
                         help="mpy-cross -march (mpy only; default: portable bytecode)")
     parser.add_argument("--port", default=os.environ.get("PORT", ""), help="mpremote connect string")
     parser.add_argument("--board", default=os.environ.get("BOARD") or None,
-                        help="board file in boards/ (default: virtual for the virtual board's pty, else pico)")
+                        help="board file in boards/ (default: the one the board names itself, "
+                             "harness.BOARD_RULES)")
     parser.add_argument("--tests", action="store_true", help="also copy tests_device to <cwd>/tests")
     args = parser.parse_args(argv)
     try:
@@ -51,11 +47,10 @@ def main(argv=None):
             print("deploy: set PORT to the board's mpremote connect string (e.g. PORT=/dev/ttyACM0 or a0)",
                   file=sys.stderr)
             return 2
-        if args.board is None:
-            args.board = default_board(args.port)
         target = harness.Target(args.port)
         out = harness.compile_lib(target.mpy_info(), BUILD)
-        harness.deploy(target, out, args.board, tests_dir=harness.TESTS_DEVICE if args.tests else None)
+        args.board = harness.deploy(target, out, args.board,
+                                    tests_dir=harness.TESTS_DEVICE if args.tests else None)
         where = target.layout()
         print("deployed ubxsec (.mpy, %s) to %s/ubxsec and board %s on %s; %s: %s"
               % (target.mpy_info()[1] or "bytecode", where.lib, args.board, args.port,

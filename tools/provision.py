@@ -367,7 +367,7 @@ def main(argv=None):
     parser.add_argument("--port", default=os.environ.get("PORT", ""),
                         help="mpremote connect string (default: $PORT; empty: the virtual rig)")
     parser.add_argument("--board", default=os.environ.get("BOARD", ""),
-                        help="board file in boards/ (default: pico with a port, else virtual)")
+                        help="board file in boards/ (default: the one the board names itself)")
     args = parser.parse_args(argv)
     try:
         certs, profiles = load_config(args.config)
@@ -375,11 +375,11 @@ def main(argv=None):
         if doctor.gate(args.config, os.environ.get("MODEL") or (None if args.port else "spec")):
             raise ConfigError("make doctor found the errors above")
         if args.port:
-            provision(harness.Target(args.port), args.board or "pico", certs, profiles)
+            provision(harness.Target(args.port), args.board or None, certs, profiles)
         else:
             print("virtual rig in %s (its module and flash persist between runs)" % RIG_DIR.relative_to(ROOT))
             with harness.VirtualRig(RIG_DIR) as rig:
-                provision(harness.Target(rig.connect), args.board or "virtual", certs, profiles)
+                provision(harness.Target(rig.connect), args.board or None, certs, profiles)
     except ConfigError as exc:
         print("provision: bad config: %s" % exc, file=sys.stderr)
         return 2

@@ -7,7 +7,7 @@ import signal
 import sys
 
 from . import FAMILIES, build_device
-from .control import ControlServer
+from .control import ControlServer, parse_address
 from .engine import Engine
 from .faults import Faults, FaultSpecError
 from .link import PtyLink
@@ -22,7 +22,9 @@ def parse_args(argv):
     parser.add_argument("--state", help="directory for persistent state (default: memory)")
     parser.add_argument("--guard-seconds", type=float, default=20.0,
                         help="data-phase guard timer (the spec's 20 s)")
-    parser.add_argument("--control", help="unix socket for the JSON control channel")
+    parser.add_argument("--control", help="the JSON control channel: a unix socket path, or "
+                        "tcp:PORT (127.0.0.1), or tcp:HOST:PORT (then each request needs the "
+                        "token printed at start); PORT 0: any free one")
     parser.add_argument("--faults", help="fault spec as JSON (see ubxsim.faults)")
     parser.add_argument("--boot-seconds", type=float, default=0.25,
                         help="time a restart keeps the module deaf")
@@ -42,6 +44,11 @@ def parse_args(argv):
         parser.error("--urcs: a probability within 0..1; --urcs-idle: 0..100 a second")
     if args.baud < 0 or args.guard_seconds <= 0 or args.boot_seconds < 0:
         parser.error("--baud, --guard-seconds and --boot-seconds must not be negative")
+    if args.control:
+        try:
+            parse_address(args.control)
+        except ValueError as exc:
+            parser.error(str(exc))
     try:
         args.faults = Faults(json.loads(args.faults) if args.faults else None)
     except (ValueError, FaultSpecError) as exc:
@@ -73,6 +80,10 @@ def main(argv=None):
             control.start()
         engine.start()
         print("ubxsim ready %s" % args.link, flush=True)
+        if control is not None and control.path is None:
+            # the second line: where the control channel listens (and its token)
+            print("ubxsim control %s%s" % (control.address, " token " + control.token
+                                           if control.token else ""), flush=True)
         engine.run()
     finally:
         if control is not None:

@@ -1,4 +1,11 @@
-"""The control channel: a unix socket taking one JSON object per line.
+"""The control channel: a unix socket, or a TCP port, taking one JSON object
+per line.
+
+Where it listens (--control): a path is a unix socket; tcp:PORT listens on
+127.0.0.1; tcp:HOST:PORT on HOST (a lab network: another host drives the
+rig's module side), and then every request must carry "token": the one
+generated at start (ControlServer.token, printed by __main__), or it is
+refused before anything runs. PORT 0 picks a free port (ControlServer.address).
 
 Requests {"verb": ..., ...}; one reply line per request:
 {"ok": true, "result": ...} or {"ok": false, "error": "..."}.
@@ -14,36 +21,60 @@ keys of the request as keyword arguments. Everything but "urc" runs on the
 engine thread, so it never races a command.
 """
 
+import hmac
 import json
 import os
+import secrets
 import socket
 import threading
+
+LOCAL = "127.0.0.1"
+
+
+def parse_address(text):
+    """--control's value -> (path, None, None) for a unix socket or
+    (None, host, port) for TCP, host None when not given."""
+    if not text.startswith("tcp:"):
+        return text, None, None
+    host, sep, port = text[4:].rpartition(":")
+    if not port.isdigit() or not 0 <= int(port) <= 65535 or (sep and not host):
+        raise ValueError("--control tcp:[HOST:]PORT: a port 0-65535 (0: any free one), "
+                         "not %r" % text)
+    return None, host or None, int(port)
 
 
 class ControlServer:
     def __init__(self, path, engine, device):
-        self.path = path
         self.engine = engine
         self.device = device
-        if os.path.exists(path):
-            os.unlink(path)
+        self.path, host, port = parse_address(path)
+        # a host given: the channel is on a network, so it takes a token
+        self.token = secrets.token_hex(16) if host else None
+        if self.path is None:
+            self.sock = socket.create_server((host or LOCAL, port), backlog=4)
+            self.address = "tcp:%s:%d" % self.sock.getsockname()[:2]
+            return
+        self.address = self.path
+        if os.path.exists(self.path):
+            os.unlink(self.path)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
+        self.sock.bind(self.path)
         self.sock.listen(4)
-        self._thread = threading.Thread(target=self._accept_loop, name="ubxsim-control",
-                                        daemon=True)
 
     def start(self):
+        self._thread = threading.Thread(target=self._accept_loop, name="ubxsim-control",
+                                        daemon=True)
         self._thread.start()
 
     def close(self):
         try:
             self.sock.close()
         finally:
-            try:
-                os.unlink(self.path)
-            except FileNotFoundError:
-                pass
+            if self.path is not None:
+                try:
+                    os.unlink(self.path)
+                except FileNotFoundError:
+                    pass
 
     def _accept_loop(self):
         while True:
@@ -67,6 +98,12 @@ class ControlServer:
             request = json.loads(raw)
             if not isinstance(request, dict) or not isinstance(request.get("verb"), str):
                 raise ValueError("a request is an object with a string \"verb\"")
+            token = request.pop("token", None)
+            if self.token is not None and not (
+                    isinstance(token, str) and hmac.compare_digest(token.encode(), self.token.encode())):
+                raise PermissionError("%s: this control channel takes only requests carrying "
+                                      "\"token\", the one the simulator printed at start"
+                                      % ("no token" if token is None else "wrong token"))
             return {"ok": True, "result": self.dispatch(request)}
         except Exception as exc:  # every failure is reported to the caller
             return {"ok": False, "error": "%s: %s" % (type(exc).__name__, exc)}

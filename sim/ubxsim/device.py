@@ -30,6 +30,8 @@ class Device:
         self.controls = {}    # control-channel verb -> callable(**kwargs) -> JSON-able
         self.restart_hooks = []  # called on a module restart (power cycle)
         self.urc_sink = None  # set by the engine: callable(line: str)
+        # set by the engine: its event log (--verbose); never given a secret
+        self.log = lambda msg: None
         # set by the engine: callable(fn) running fn on the engine thread
         self.call_sink = None
         self.echo = True

@@ -180,6 +180,7 @@ class Engine:
         self._wake_r, self._wake_w = os.pipe()
         self._rx_thread = threading.Thread(target=self._rx_loop, name="ubxsim-rx", daemon=True)
         device.urc_sink = self._post_urc
+        device.log = self.log
         device.call_sink = self.call
         device.restart_hooks.append(self._reset_wire)
 

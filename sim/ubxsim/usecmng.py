@@ -322,6 +322,7 @@ def _import_stream(store, device, args):
         if len(data) != size:
             raise CmeError(INCORRECT_PARAMETERS, "got %d of %d bytes" % (len(data), size))
         entry = _store(store, model, kind, name, bytes(data), password)
+        _stored(device, 0, kind, name, entry)
         return ["+USECMNG: 0,%d,%s,%s" % (kind, quote(name), quote(model.md5(entry.md5)))]
 
     return Prompt(size, on_data)
@@ -336,6 +337,7 @@ def _import_file(store, device, args):
     store.check_writable(name)
     data = _read_file(device, filename)
     entry = _store(store, model, kind, name, data, password)
+    _stored(device, 1, kind, name, entry)
     return ["+USECMNG: 1,%d,%s,%s" % (kind, quote(name), quote(model.md5(entry.md5)))]
 
 
@@ -361,6 +363,12 @@ def _md5(store, device, args):
 
 
 _OPERATIONS = {0: _import_stream, 1: _import_file, 2: _remove, 3: _list, 4: _md5}
+
+
+def _stored(device, op, kind, name, entry):
+    """One line of the event log per import (name and MD5: never the data or
+    a password), e.g. for counting what a provisioning run imported."""
+    device.log("import op %d type %d %s MD5 %s" % (op, kind, quote(name), entry.md5))
 
 
 def _store(store, model, kind, name, data, password):
