@@ -774,3 +774,18 @@ def test_list_with_foreign_urcs_and_a_time_in_the_expiry():
         Entry("CA", "ThawteCA", "thawte Primary Root CA", "2036/07/16 23:59:59"),
         Entry("PK", "MyKey", None, None)]
     assert m.at.urc_dropped == 3
+
+
+def test_answers_without_a_space_after_the_colon_are_read():
+    # LENA-R8 drops the space after "+USECMNG:" on some answers
+    fake = FakeModule()
+    fake.lines['AT+USECMNG=4,0,"ThawteCA"'] = reply('+USECMNG:4,0,"ThawteCA","%s"' % THAWTE_MD5, "OK")
+    fake.lines['AT+USECMNG=1,0,"T","t.pem"'] = reply('+USECMNG:1,0,"T","%s"' % THAWTE_MD5, "OK")
+    fake.import_result = reply('+USECMNG:0,0,"ThawteCA","%s"' % THAWTE_MD5, "OK")
+    m, uart, _ = rig(fake)
+    assert m.certs.md5(CA, "ThawteCA") == THAWTE_MD5
+    assert m.certs.import_bytes(data_file("thawte.pem"), CA, "ThawteCA") == THAWTE_MD5
+    assert m.certs.import_from_module_file("t.pem", CA, "T") == THAWTE_MD5
+    # another prefix glued on is still not an answer
+    fake.lines['AT+USECMNG=4,0,"ThawteCA"'] = reply('+USECMNGX:4,0,"ThawteCA","%s"' % THAWTE_MD5, "OK")
+    raises(ProtocolError, m.certs.md5, CA, "ThawteCA")

@@ -98,8 +98,18 @@ class Module:
     def certs(self):
         if self._certs is None:
             from .certs import Certs
-            self._certs = Certs(self.at, _baud(self.uart))
+            self._certs = Certs(self.at, self._baud())
         return self._certs
+
+    def _baud(self):
+        """The UART's baud rate from its repr ("UART(0, baudrate=115200, ...)"
+        on every port); 9600 if it does not say (import timeouts then err
+        long). A method: dir(ubxsec) shows the API only."""
+        r = repr(self.uart)
+        i = j = r.find("baudrate=") + 9
+        while r[j:j + 1].isdigit():
+            j += 1
+        return int(r[i:j]) if j > i > 8 else 9600
 
     def profile(self, n):
         from .profiles import SecurityProfile
@@ -110,13 +120,3 @@ class Module:
 
     def poll(self):
         return self.at.poll()
-
-
-def _baud(uart):
-    """The UART's baud rate from its repr ("UART(0, baudrate=115200, ...)" on
-    every port); 9600 if it does not say (import timeouts then err long)."""
-    r = repr(uart)
-    i = j = r.find("baudrate=") + 9
-    while r[j:j + 1].isdigit():
-        j += 1
-    return int(r[i:j]) if j > i > 8 else 9600

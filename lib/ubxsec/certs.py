@@ -46,6 +46,7 @@ try:  # the builtin module: a Python collections package that extends it
     from ucollections import namedtuple
 except ImportError:
     from collections import namedtuple
+from errno import ENOENT
 from io import BytesIO
 from micropython import const
 
@@ -69,7 +70,7 @@ _PEEK = const(96)  # enough for a BEGIN line, or a DER header
 
 _CERT_LABELS = ("CERTIFICATE",)
 _KEY_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY")
-_PREFIX = "+USECMNG: "
+_PREFIX = "+USECMNG:"  # the space after it is optional (LENA-R8 drops it)
 # listing lines carry no prefix: `"CA","name",...` (or an unquoted CA)
 _LIST_INFO = ('"', "CA", "CC", "PK", "SC", "VC", "PU")
 _FS_UNUSED = const(1912)  # SARA-R422: file system never used; AT+ULSTFILE wakes it
@@ -408,7 +409,7 @@ def _open(path):
     try:
         f = open(path, "rb")
     except OSError as exc:
-        raise OSError(exc.errno, path + (": no such file" if exc.errno == 2 else ": cannot open"))
+        raise OSError(exc.errno, path + (": no such file" if exc.errno == ENOENT else ": cannot open"))
     n = f.seek(0, 2)
     f.seek(0)
     return f, n
@@ -465,7 +466,8 @@ def _redact(password):
 
 def _hex(digest):
     # not binascii.hexlify: on a port where binascii is Python (the
-    # WebAssembly one) importing it costs 1.7 KB live and 6.7 KB of garbage
+    # WebAssembly one) importing it costs RAM (live and garbage) that the
+    # demo flow's heap budget has no room for (bench: boards.wasm32.flow_live_after)
     return "%02x" * len(digest) % tuple(digest)
 
 
@@ -486,10 +488,11 @@ def _md5_text(text, error):
 
 
 def _md5_answer(lines, op, code, name):
-    """The MD5 of the single line `+USECMNG: <op>,<type>,"<name>","<md5>"`,
+    """The MD5 of the single line `+USECMNG: <op>,<type>,"<name>","<md5>"`
+    (the space after the colon optional),
     checked; ProtocolError for anything else."""
     if len(lines) == 1 and lines[0].startswith(_PREFIX):
-        f = fields(lines[0][len(_PREFIX):], True)
+        f = fields(lines[0][len(_PREFIX):], True)  # loose: spaces around fields
         # a stream import (op 0) is answered `+USECMNG: 0,...` by the syntax
         # section and `+USECMNG: 1,...` by the spec's own example: take both
         if len(f) == 4 and (f[0] == str(op) or op == 0 and f[0] == "1") \

@@ -8,8 +8,8 @@ to reads are parsed strictly: anything but `+USECPRF: <id>,<op>,...` with
 the expected fields raises ProtocolError.
 
 The op codes that take one int or one string (0, 1, 3-6, 10, 11, 14-16)
-share one getter/setter, SecurityProfile._simple, driven by the table
-_KEYS; each has its own named method calling it.
+share one getter/setter, SecurityProfile._simple, driven by the settings
+table (KEYS, _OPS, _LIMS); each has its own named method calling it.
 
 Ranges follow the spec's syntax for all products (TLS version 0-4, legacy
 suites 0-33, session tags 0,1,2,3,5,12,13,15, session types 0,1,3,10,11,13).
@@ -39,7 +39,7 @@ _HEX = "0123456789ABCDEFabcdef"
 
 def payload(line, prefix):
     """The fields of `<prefix> <fields>` (the space is optional), parsed by
-    errors.fields (quoted: str, bare: int)."""
+    params.fields (quoted: str, bare: int)."""
     if not line.startswith(prefix):
         raise ProtocolError("no " + prefix)
     n = len(prefix)
@@ -70,6 +70,24 @@ def _arg(value, n, what):
     if n < 0:
         return quoted(value, -n, what)
     return "%d" % check_int(value, range(n), what)
+
+
+def _hostname(value, what):
+    """A server_hostname or sni value (already checked as an AT string)
+    that is a hostname: dot-separated labels of 1-63 letters, digits and
+    '-', neither first nor last in a label, 253 characters at most, a final
+    dot allowed; "" (no name) too. The same rule and message as
+    `make provision`'s (tools/provision.py)."""
+    ok = len(value) <= 253
+    for label in (value[:-1] if value[-1:] == "." else value).split(".") if value else ():
+        if not 0 < len(label) < 64 or label[0] == "-" or label[-1] == "-":
+            ok = False
+        for c in label:
+            if not (c.isalpha() or c.isdigit() or c == "-"):
+                ok = False
+    if not ok:
+        raise ValueError("%s: %r is not a hostname (letters, digits, '-' and dots; no spaces)"
+                         % (what, value))
 
 
 def _key_text(value, hex, n, what):
@@ -115,11 +133,8 @@ class SecurityProfile:
         if len(parts) < 2:
             return "profile %d reset" % self.id
         op = int(parts[1])
-        i = 0
-        while _KEYS[i + 1] != op:
-            i += 3
         return "profile %d %s %s (op %d)" % (self.id, "set" if len(parts) > 2 + (op == 13) else "read",
-                                             _KEYS[i], op)
+                                             KEYS[_OPS.find(bytes((op,)))], op)
 
     def _set(self, op, s, secret=False):
         self._send("+USECPRF=%d,%d,%s" % (self.id, op, s), secret)
@@ -140,15 +155,19 @@ class SecurityProfile:
         raise ProtocolError("bad answer to AT" + cmd)
 
     def _simple(self, what, value):
-        """Set the op code of setting `what` (a name in _KEYS) to value, or
+        """Set the op code of setting `what` (a name in KEYS) to value, or
         read it back when value is None. lim 2 (psk_from_rot) takes and
         reads back a bool."""
-        i = _KEYS.index(what)
-        op, n = _KEYS[i + 1:i + 3]
+        i = KEYS.index(what)
+        op = _OPS[i]
+        n = _LIMS[i]
         if n == 2 and (value is True or value is False):
             value = int(value)
         if value is not None:
-            return self._set(op, _arg(value, n, what))
+            s = _arg(value, n, what)
+            if op == 4 or op == 10:  # server_hostname, sni
+                _hostname(value, what)
+            return self._set(op, s)
         f = self._get(op)
         if _fits(f, n):
             return f[0] == 1 if n == 2 else f[0]
@@ -295,25 +314,29 @@ class SecurityProfile:
         return _extension("profiles_more").read_all(self)
 
 
-# Every key apply() takes, in the order it sets them: TLS version before the
+# The settings table, one column per name, one row per setting:
+# KEYS[i] is a key apply() takes, _OPS[i] its op code, _LIMS[i] its limit
+# (see _fits) for the plain op codes (their methods call _simple), None for
+# the others. Rows in the order apply() sets them: TLS version before the
 # session data that may need it, cipher list additions before removals
 # (removing the last entry would fall back to legacy suite 0), session
-# status/type before data. Per key: name, op code and lim (see _fits) for
-# the plain op codes (their methods call _simple); None for the others. (Lists, not tuples: their names share the qstrs of the
-# method names, a tuple constant would store every name again.)
-_KEYS = ["validation_level", 0, 4,       # 0 none, 1 root, 2 + hostname, 3 + date
-         "tls_version", 1, 5,            # 0 any, 1-4 TLS 1.0-1.3
-         "cipher_suite", 2, None, "cipher_suite_iana", 2, None, "cipher_list", 2, None,
-         "add_cipher", 2, None, "remove_cipher", 2, None,
-         "ca_name", 3, -200,             # internal name of the trusted root
-         "server_hostname", 4, -256,     # checked at validation levels 2, 3
-         "client_cert_name", 5, -200,
-         "client_key_name", 6, -200,
-         "key_password", 7, None, "psk", 8, None, "psk_identity", 9, None,
-         "sni", 10, -128,                # Server Name Indication
-         "psk_from_rot", 11, 2,          # PSK from the root of trust: a bool
-         "pinning", 12, None,
-         "session_status", 13, None, "session_type", 13, None, "session_data", 13, None,
-         "ztp", 14, 3,                   # 0 none, 1 CA and client, 2 client only
-         "alpn", 15, -255,               # ALPN protocol name
-         "database", 16, 3]              # 0 all, 1 user only, 2 pre-installed only
+# status/type before data. (KEYS is a list, not a tuple: its names share the
+# qstrs of the method names, a tuple constant would store every name again.)
+KEYS = ["validation_level", "tls_version", "cipher_suite", "cipher_suite_iana", "cipher_list",
+        "add_cipher", "remove_cipher", "ca_name", "server_hostname", "client_cert_name",
+        "client_key_name", "key_password", "psk", "psk_identity", "sni", "psk_from_rot",
+        "pinning", "session_status", "session_type", "session_data", "ztp", "alpn", "database"]
+_OPS = b"\x00\x01\x02\x02\x02\x02\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0d\x0d\x0e\x0f\x10"
+_LIMS = (4,      # validation_level: 0 none, 1 root, 2 + hostname, 3 + date
+         5,      # tls_version: 0 any, 1-4 TLS 1.0-1.3
+         None, None, None, None, None,   # the cipher forms
+         -200,   # ca_name: internal name of the trusted root
+         -256,   # server_hostname: checked at validation levels 2, 3
+         -200, -200,                     # client_cert_name, client_key_name
+         None, None, None,               # key_password, psk, psk_identity
+         -128,   # sni: Server Name Indication
+         2,      # psk_from_rot: a bool
+         None, None, None, None,         # pinning, session_status/type/data
+         3,      # ztp: 0 none, 1 CA and client, 2 client only
+         -255,   # alpn: ALPN protocol name
+         3)      # database: 0 all, 1 user only, 2 pre-installed only

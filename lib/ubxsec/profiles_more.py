@@ -7,7 +7,7 @@ needs none of it.
 """
 
 from .errors import ProtocolError
-from .profiles import _HEX, _KEYS, IANA, LEGACY, LIST, _fits, _only
+from .profiles import _HEX, KEYS, IANA, LEGACY, LIST, _fits, _only
 
 # The IANA cipher suite codes of the spec's Table 26 (op code 2), kept as the
 # second bytes of each code, grouped by first byte: 165 codes in about 170
@@ -103,22 +103,24 @@ def read(p):
     v = f[0]
     if _fits(f, 34):
         return (LEGACY, v)
-    if n == 3 and v == 99:
+    if n == 3 and v == 99:   # two bytes, "C0","2B" (the spec)
         return (IANA, _hexnum(f[1], 2) << 8 | _hexnum(f[2], 2))
+    if n == 2 and v == 99:   # one 4-digit string, "C02B" (ubxlib's documentation)
+        return (IANA, _hexnum(f[1], 4))
     if n == 2 and v == 100 and isinstance(f[1], str):
         return (LIST, [_hexnum(c, 4) for c in f[1].split(";")] if f[1] else [])
     raise ProtocolError("bad cipher")
 
 
 def apply(p, config, reset=False):
-    """SecurityProfile.apply(): every key checked, then set in _KEYS order."""
+    """SecurityProfile.apply(): every key checked, then set in KEYS order."""
     for key in config:
-        if not isinstance(key, str) or key not in _KEYS:
+        if not isinstance(key, str) or key not in KEYS:
             raise ValueError("unknown key %r" % (key,))
         if config[key] is None:
             raise ValueError(key + ": None")
     forms = ("add_cipher" in config or "remove_cipher" in config)
-    for key in _UNREAD[:3]:
+    for key in _FORMS:
         forms += key in config
     if forms > 1:
         raise ValueError("one cipher form only")
@@ -126,8 +128,7 @@ def apply(p, config, reset=False):
     p._batch = batch
     p._fresh = reset
     try:
-        for i in range(0, len(_KEYS), 3):
-            key = _KEYS[i]
+        for key in KEYS:
             if key in config:
                 value = config[key]
                 args = value if key in _SPREAD and isinstance(value, tuple) else (value,)
@@ -145,17 +146,16 @@ def apply(p, config, reset=False):
 def read_all(p):
     """SecurityProfile.read_all()."""
     out = {}
-    for i in range(0, len(_KEYS), 3):
-        key = _KEYS[i]
-        if key not in _UNREAD:
+    for key in KEYS:
+        if key not in _FORMS and key not in _UNREAD:
             out[key] = getattr(p, key)()
     kind, value = read(p)
-    out[_UNREAD[(LEGACY, IANA, LIST).index(kind)]] = value
+    out[_FORMS[(LEGACY, IANA, LIST).index(kind)]] = value
     return out
 
 
-# keys read_all() leaves out: the cipher forms first (read as ciphers(), in
-# the order of LEGACY, IANA, LIST), then the write-only ones
-_UNREAD = ["cipher_suite", "cipher_suite_iana", "cipher_list", "add_cipher",
-           "remove_cipher", "key_password", "psk", "session_data"]
+# the key of each form ciphers() reads, by position: LEGACY, IANA, LIST
+_FORMS = ["cipher_suite", "cipher_suite_iana", "cipher_list"]
+# keys read_all() leaves out besides those: the write-only ones
+_UNREAD = ["add_cipher", "remove_cipher", "key_password", "psk", "session_data"]
 _SPREAD = ["psk", "psk_identity", "pinning", "session_data"]  # tuple = args
