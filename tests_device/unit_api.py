@@ -8,7 +8,7 @@ from ubxsec.profiles import SecurityProfile
 from fakeuart import FakeUart, OK
 
 PUBLIC = ("AtError", "AtTimeout", "CA", "CC", "CmeError", "Module", "PK", "ProtocolError",
-          "RingOverflow", "SC", "TransferError", "UbxError", "VerifyError")
+          "RingOverflow", "SC", "TransferError", "UbxError", "VerifyError", "extension")
 
 
 def test_top_level_names_are_the_public_api():

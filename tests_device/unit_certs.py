@@ -486,6 +486,18 @@ class _StepAt:
         md5 = binascii.hexlify(self.sent.digest()).decode()
         return ['+USECMNG: 0,%s,%s,"%s"' % (cmd.split(",")[1], name, md5)]
 
+    def exchange_data(self, cmd, size, source, timeout_ms=None, secret=False, redact=None):
+        return self.command_with_data(cmd, size, source, timeout_ms, secret, redact)
+        yield  # the engine contract's generator form
+
+    def run(self, gen):
+        # the blocking engine's run(): drive the generator to its end
+        try:
+            while True:
+                gen.send(None)
+        except StopIteration as stop:
+            return stop.value
+
 
 def test_der_file_chunk_loop_allocates_nothing():
     at = _StepAt()
@@ -789,3 +801,50 @@ def test_answers_without_a_space_after_the_colon_are_read():
     # another prefix glued on is still not an answer
     fake.lines['AT+USECMNG=4,0,"ThawteCA"'] = reply('+USECMNGX:4,0,"ThawteCA","%s"' % THAWTE_MD5, "OK")
     raises(ProtocolError, m.certs.md5, CA, "ThawteCA")
+
+
+def test_a_failed_1912_workaround_keeps_the_modules_refusal():
+    # SARA-R422's 1912, then AT+ULSTFILE fails, or the import again fails
+    for lst, again, got in ((reply("ERROR"), None, "got: ERROR"),
+                            (reply("+ULSTFILE:", "OK"), reply("ERROR"), "got: ERROR"),
+                            (reply("+ULSTFILE:", "OK"), reply("+CME ERROR: memory full"),
+                             "got: memory full (+CME ERROR: 20)")):
+        state = {"n": 0}
+
+        def responder(line, lst=lst, again=again, state=state):
+            if line == b"AT+ULSTFILE":
+                return lst
+            if line.startswith(b"AT+USECMNG=0,"):
+                state["n"] += 1
+                return reply("+CME ERROR: 1912") if state["n"] == 1 else again
+            return None
+
+        m = ubxsec.Module(FakeUart(responder), timeout_ms=500)
+        exc = raises(CmeError, m.certs.import_file, data_path("thawte.pem"), CA, "ROOT_TEST")
+        text = str(exc)
+        assert exc.code == 1912, text
+        assert text.startswith("import CA 'ROOT_TEST' from ") and "(+CME ERROR: 1912)" in text, text
+        assert "AT+ULSTFILE" in text and text.endswith(got), text
+
+
+def test_a_pem_chain_file_is_refused_before_the_command():
+    pem = data_file("thawte.pem")
+    chain = pem + b"\r\n" + pem
+    path = write_file("chain.pem", chain)
+    try:
+        for call in (lambda m: m.certs.import_file(path, CA, "Chain"),
+                     lambda m: m.certs.import_bytes(chain, CA, "Chain")):
+            m, uart, _ = rig()
+            exc = raises(ValueError, call, m)
+            assert "more than one PEM object" in str(exc), str(exc)
+            assert not [c for c in uart.commands if c.startswith(b"AT+USECMNG=0,")], uart.commands
+            assert not uart.payloads
+    finally:
+        os.remove(path)
+    # one object followed by whitespace only is still one
+    path = write_file("one.pem", pem + b"\r\n\r\n")
+    try:
+        m, uart, _ = rig()
+        assert m.certs.import_file(path, CA, "One") == THAWTE_MD5
+    finally:
+        os.remove(path)

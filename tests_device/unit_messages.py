@@ -151,7 +151,7 @@ def test_every_refusal_carries_operation_kind_name_and_code():
 
 
 def test_a_missing_extension_names_its_package():
-    exc = raises(ImportError, ubxsec.errors._extension, "nosuch")
+    exc = raises(ImportError, ubxsec.extension, "nosuch")
     assert str(exc).startswith("ubxsec.nosuch: install its package, lib/ubxsec-nosuch.json ("), str(exc)
     assert "nosuch'" in str(exc), str(exc)   # the import's own reason follows
 
@@ -180,9 +180,18 @@ class _At:
     """Records the timeout an import is given."""
     timeout_ms = 5000
 
-    def command_with_data(self, cmd, size, fill, timeout_ms=None, **kw):
+    def exchange_data(self, cmd, size, fill, timeout_ms=None, **kw):
         self.given = timeout_ms
         raise KeyError("recorded")
+        yield  # the engine contract's generator form
+
+    def run(self, gen):
+        # the blocking engine's run(): drive the generator to its end
+        try:
+            while True:
+                gen.send(None)
+        except StopIteration as stop:
+            return stop.value
 
 
 def test_an_import_timeout_follows_its_size_and_the_baud_rate():

@@ -30,8 +30,8 @@ long as the Module lives (a longer answer is dropped whole and raises
 ProtocolError, the engine staying in sync).
 """
 
-# every exception at the top: ubxsec.CmeError, ubxsec.AtTimeout ... (errors.py
-# defines nothing else; one star import is smaller than the list of names)
+# every exception at the top: ubxsec.CmeError, ubxsec.AtTimeout ... (errors'
+# __all__: its refused() and named() are for the command families)
 from .errors import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
@@ -87,12 +87,9 @@ class Module:
             self.irq_mode = "poll"
 
     def chip_id(self):
-        from .chip import read_chip_id  # loaded on first use, as certs/profiles
-        from .errors import AtError, _refused
-        try:
-            return read_chip_id(self.at)
-        except AtError as exc:
-            raise _refused(exc, "read the chip ID")
+        from .chip import chip_id  # loaded on first use, as certs/profiles
+        from .errors import named
+        return self.at.run(named(chip_id(self.at), "read the chip ID"))
 
     @property
     def certs(self):
@@ -120,3 +117,16 @@ class Module:
 
     def poll(self):
         return self.at.poll()
+
+
+def extension(name):
+    """ubxsec.<name>, the module of an extension package (lib/ubxsec-NAME.json),
+    imported on first use; ImportError naming the package to install if it
+    is missing (or cannot be imported: one older than the core). The core's
+    thin methods (Certs.upload, SecurityProfile.apply, ...) load theirs
+    through it; an extension of its own is loaded the same way."""
+    try:
+        return __import__("ubxsec." + name, None, None, (name,))
+    except ImportError as exc:  # its text tells a missing module from a stale one
+        raise ImportError("ubxsec.%s: install its package, lib/ubxsec-%s.json (%s)"
+                          % (name, name, exc))

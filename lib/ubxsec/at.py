@@ -183,6 +183,12 @@ class AtEngine:
         if handler is not None:
             urcs.append((prefix, handler))
 
+    @property
+    def busy(self):
+        """True while a command or a '>' transfer is in flight (e.g. inside
+        a URC handler): SessionKeeper.save() writes no flash then."""
+        return self._active
+
     def redact_rx(self, prefix):
         """Trace received lines starting with prefix without their content."""
         if prefix not in self._redact_rx:

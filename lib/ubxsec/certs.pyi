@@ -7,7 +7,7 @@ A bad argument raises ValueError before a byte is written; a refusal by
 the module raises CmeError naming the operation, kind, name or file.
 """
 
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 CA: Final = 0
 CC: Final = 1
@@ -62,3 +62,15 @@ class Certs:
         """The module's MD5 (32 lowercase hex digits) of a stored item."""
     def list(self, kind: int | str | None = None) -> list[Entry]:
         """User entries and pre-installed roots, in the module's order."""
+    def transfer_ms(self, size: int) -> int:
+        """Timeout of a '>' transfer of size bytes: the engine's timeout plus
+        the data's wire time at the UART's baud rate, +25%."""
+
+class Source:
+    """A '>' data source for the engine (source.fill), hashing what the
+    module will store: for extensions (ubxsec.modfile)."""
+
+    def __init__(self, reader: Any, md5: Any = None, decoder: Any = None,
+                 buf: Any = None, pos: int = 0) -> None: ...
+    def fill(self, mv: memoryview) -> int: ...
+    def digest(self) -> bytes: ...

@@ -22,5 +22,11 @@ def parse_chip_id(lines):
     return v
 
 
+def chip_id(at, timeout_ms=None):
+    """Generator over at.exchange() (the engine contract): the chip ID."""
+    return parse_chip_id((yield from at.exchange("+USECCHIP", timeout_ms)))
+
+
 def read_chip_id(at, timeout_ms=None):
-    return parse_chip_id(at.command("+USECCHIP", timeout_ms))
+    """The chip ID, read now (or an awaitable of it on ubxsec.aio's engine)."""
+    return at.run(chip_id(at, timeout_ms))
