@@ -329,7 +329,14 @@ def _apply(dev, certs, profiles, rows, done, step):
         step[0] = "certificate %s (%s)" % (label, cert.path.name)
         have = dev.md5(cert)
         if have == cert.md5:
-            rows.append((label, "unchanged", "MD5 %s already on the module" % have))
+            if cert.password is not None:
+                # the module checks a key's password only while importing it:
+                # a matching MD5 says nothing about the one in the config
+                rows.append((label, "unchecked", "MD5 %s already on the module; its password was "
+                             "not checked (the module checks one only on import: remove the key and "
+                             "run again to check it)" % have))
+            else:
+                rows.append((label, "unchanged", "MD5 %s already on the module" % have))
             continue
         got = dev.import_cert(cert)
         if got != cert.md5:
