@@ -34,7 +34,7 @@ ProtocolError, the engine staying in sync).
 # __all__: its refused() and named() are for the command families)
 from .errors import *  # noqa: F401,F403
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # certificate kinds (the spec's <type>): m.certs.import_file("ca.pem", ubxsec.CA, "MyCA")
 CA = 0
