@@ -86,7 +86,7 @@ class _Recorder:
     timeout_ms = 5000
 
     def command(self, cmd, secret=False, **kw):
-        if cmd.endswith(",2") and cmd.count(",") == 1:
+        if cmd.startswith("+USECPRF=") and cmd.endswith(",2") and cmd.count(",") == 1:
             return ["+USECPRF: %s,2,0" % cmd.split("=")[1].split(",")[0]]
         return []
 

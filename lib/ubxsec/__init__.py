@@ -88,8 +88,7 @@ class Module:
 
     def chip_id(self):
         from .chip import chip_id  # loaded on first use, as certs/profiles
-        from .errors import named
-        return self.at.run(named(chip_id(self.at), "read the chip ID"))
+        return self.at.run(chip_id(self.at))
 
     @property
     def certs(self):

@@ -88,7 +88,7 @@ def kind_code(kind):
     """0-3 for an int kind or its string; ValueError for anything else."""
     if kind in KINDS:
         return KINDS.index(kind)
-    if isinstance(kind, int) and not isinstance(kind, bool) and 0 <= kind <= 3:
+    if type(kind) is int and 0 <= kind <= 3:  # not a bool
         return kind
     raise ValueError("kind %r: not 0-3 / CA CC PK SC" % (kind,))
 
@@ -97,10 +97,9 @@ def der_total(buf, n):
     """Bytes a DER SEQUENCE whose first n (>= 4 or all) bytes are buf claims."""
     if n < 2 or buf[0] != 0x30:
         raise ValueError("DER: not a SEQUENCE")
-    k = buf[1]
-    if k < 0x80:
-        return 2 + k
-    k &= 0x7F  # length bytes: an import's size needs 1 or 2
+    k = buf[1] - 0x80  # length bytes: an import's size needs 1 or 2
+    if k < 0:
+        return k + 0x82
     if not 0 < k < 3 or n < 2 + k:
         raise ValueError("DER: bad length field")
     return 2 + k + (buf[2] if k == 1 else buf[2] << 8 | buf[3])
@@ -175,20 +174,21 @@ class Certs:
 
     # -- imports -------------------------------------------------------------
 
-    def import_file(self, path, kind, name, password=None):
+    def import_file(self, path, kind, name, password=None, replace=False):
         """Import a DER or PEM file from the board's file system; returns the
-        verified MD5 (32 hex digits)."""
+        verified MD5 (32 hex digits). An entry of another kind under that
+        name (which the module would replace) is refused unless replace."""
         code, cmd = _import_cmd(kind, name, password)
         f, size, source = open_source(path, code, password)
-        return self.at.run(self._import(cmd, size, source, code, name, password, path, f))
+        return self.at.run(self._import(cmd, size, source, code, name, password, replace, path, f))
 
-    def import_bytes(self, data, kind, name, password=None):
+    def import_bytes(self, data, kind, name, password=None, replace=False):
         """Import DER or PEM held in memory; returns the verified MD5."""
         code, cmd = _import_cmd(kind, name, password)
         lead, size, digest = inspect(data, code, password)
         source = memory_source(data, lead)
         source.known = digest
-        return self.at.run(self._import(cmd, size, source, code, name, password))
+        return self.at.run(self._import(cmd, size, source, code, name, password, replace))
 
     def import_from_module_file(self, filename, kind, name, password=None, expect_md5=None):
         """Import a file already on the module's file system (op code 1).
@@ -285,9 +285,17 @@ class Certs:
             raise CmeError(first.code, first.text, None,
                            "the workaround (AT+ULSTFILE, then the import again) got: %s" % exc)
 
-    def _import(self, cmd, size, source, code, name, password, path=None, f=None):
+    def _import(self, cmd, size, source, code, name, password, replace, path=None, f=None):
         what = "import %s %r" % (KINDS[code], name) + (" from " + path if path else "")
         try:
+            # the module keeps one entry per name, whatever its kind: an
+            # import would replace the other kind's silently
+            for k in range(4 if not replace else 0):
+                if k != code:
+                    for e in (yield from self._list(k)):
+                        if e.name == name:
+                            raise ValueError("%s: %s %r on the module would be lost "
+                                             "(replace=True)" % (what, e.kind, name))
             try:
                 lines = yield from self._transfer(cmd, size, source, code, password)
             except AtError as exc:  # ERROR / +CME ERROR: the module refused the data
@@ -303,7 +311,9 @@ class Certs:
                 raise refused(exc, what, "likely a wrong password or a key format the module "
                               "refuses" if code == PK else None)
             except BaseException as exc:
-                if not (isinstance(exc, AtTimeout) or _interrupt(exc)):
+                # an interrupt is no Exception (Ctrl-C, a cancelled task), nor
+                # the generator being closed (it can wait for nothing more)
+                if isinstance(exc, (Exception, GeneratorExit)) and not isinstance(exc, AtTimeout):
                     raise
                 # a timeout, Ctrl-C or a cancelled task: the data may all be
                 # in, so say whether the module stored it (the engine is back
@@ -343,7 +353,7 @@ class Certs:
             return "the module holds MD5 %s under that name%s" % (
                 have, ", not this one" if want else " (the data did not all go out)")
         except BaseException as exc:
-            if not (isinstance(exc, UbxError) or _interrupt(exc)):
+            if isinstance(exc, (Exception, GeneratorExit)) and not isinstance(exc, UbxError):
                 raise
             if isinstance(exc, CmeError) and exc.code == 22:   # not found
                 return "the module does not hold it"
@@ -455,13 +465,6 @@ def _find_begin(f, pos, buf):
         if n < len(buf):
             return -1
         pos += n - 9
-
-
-def _interrupt(exc):
-    """exc interrupted a wait without being about the module: Ctrl-C
-    (KeyboardInterrupt), a cancelled asyncio task (CancelledError), ... but
-    not a generator being closed (it can wait for nothing more)."""
-    return not isinstance(exc, (Exception, GeneratorExit))
 
 
 def open_file(path):

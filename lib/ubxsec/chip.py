@@ -1,6 +1,6 @@
 """+USECCHIP: the module's immutable chip ID."""
 
-from .errors import ProtocolError
+from .errors import ProtocolError, named
 
 
 def parse_chip_id(lines):
@@ -23,10 +23,6 @@ def parse_chip_id(lines):
 
 
 def chip_id(at, timeout_ms=None):
-    """Generator over at.exchange() (the engine contract): the chip ID."""
-    return parse_chip_id((yield from at.exchange("+USECCHIP", timeout_ms)))
-
-
-def read_chip_id(at, timeout_ms=None):
-    """The chip ID, read now (or an awaitable of it on ubxsec.aio's engine)."""
-    return at.run(chip_id(at, timeout_ms))
+    """Generator over at.exchange() (the engine contract): the chip ID;
+    Module.chip_id() returns at.run() of it."""
+    return parse_chip_id((yield from named(at.exchange("+USECCHIP", timeout_ms), "read the chip ID")))

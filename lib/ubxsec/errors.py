@@ -65,10 +65,7 @@ class CmeError(AtError):
 
 
 def refused(exc, what, hint=None):
-    """The module's refusal exc (AtError or CmeError) restated for `what`
-    (a str, or a callable giving it: called only for a refusal)."""
-    if callable(what):
-        what = what()
+    """The module's refusal exc (AtError or CmeError) restated for `what`."""
     if isinstance(exc, CmeError):
         if exc.hint:  # kept: e.g. what a workaround for the refusal got
             hint = exc.hint + ("; " + hint if hint else "")

@@ -41,12 +41,11 @@ class TransferError(UbxError):
     """A '>' data transfer stopped before `size` bytes were sent because the
     source ran dry; nothing was padded, the module discards the partial data."""
 
-def refused(exc: AtError, what: str | Callable[[], str], hint: str | None = None) -> AtError:
-    """The module's refusal exc restated for `what` (a str, or a callable
-    giving it, called only for a refusal): a CmeError keeps its code, text
-    and hint."""
+def refused(exc: AtError, what: str, hint: str | None = None) -> AtError:
+    """The module's refusal exc restated for `what`: a CmeError keeps its
+    code, text and hint."""
 
-def named(gen: Generator[Any, Any, Any], what: str | Callable[[], str],
+def named(gen: Generator[Any, Any, Any], what: str,
           hint: str | None = None) -> Generator[Any, Any, Any]:
     """Generator: runs gen (an engine exchange, or one built over them) and
     returns its value; a refusal is raised as refused() restates it."""

@@ -147,7 +147,7 @@ class SecurityProfile:
         at = self.at
         return named(at.exchange(cmd, secret=secret) if data is None
                      else at.exchange_data(cmd, data[0], data[1], secret=secret),
-                     lambda: self._what(cmd))
+                     self._what(cmd))
 
     def _what(self, cmd):
         """What cmd does, for a refusal: `profile 2 set tls_version (op 1)`."""
