@@ -882,3 +882,18 @@ def test_an_import_over_a_name_of_another_kind_is_refused_unless_replace():
     finally:
         os.remove(path)
 
+
+
+def test_an_import_from_a_module_file_over_another_kind_is_refused_unless_replace():
+    fake = FakeModule()
+    fake.lines["AT+USECMNG=3,2"] = reply('"PK","Shared"', "OK")
+    fake.lines['AT+USECMNG=1,0,"Shared","t.pem"'] = reply(
+        '+USECMNG: 1,0,"Shared","%s"' % THAWTE_MD5, "OK")
+    m, uart, _ = rig(fake)
+    exc = raises(ValueError, m.certs.import_from_module_file, "t.pem", CA, "Shared")
+    assert str(exc) == ("import CA 'Shared' from module file 't.pem': PK 'Shared' on the module "
+                        "would be lost (replace=True)"), str(exc)
+    assert b'AT+USECMNG=1,0,"Shared","t.pem"' not in uart.commands
+    n = len(uart.commands)
+    assert m.certs.import_from_module_file("t.pem", CA, "Shared", replace=True) == THAWTE_MD5
+    assert uart.commands[n:] == [b'AT+USECMNG=1,0,"Shared","t.pem"']

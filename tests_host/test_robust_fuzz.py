@@ -60,7 +60,7 @@ CORPUS = [
     # an import lists the other kinds first (empty here), then streams
     [_ok(), _ok(), _ok(), b">", _ok('+USECMNG: 0,0,"Nm","%s"' % _MD5)],
     [b">", _ok()],
-    [_ok('+USECMNG: 1,0,"Nm","%s"' % _MD5)],
+    [_ok(), _ok(), _ok(), _ok('+USECMNG: 1,0,"Nm","%s"' % _MD5)],
     [_prf("0,1")],
     [_prf('2,100,"C02B;C02F"')],
     [_prf('9,"ident"')],

@@ -190,12 +190,14 @@ class Certs:
         source.known = digest
         return self.at.run(self._import(cmd, size, source, code, name, password, replace))
 
-    def import_from_module_file(self, filename, kind, name, password=None, expect_md5=None):
+    def import_from_module_file(self, filename, kind, name, password=None, expect_md5=None,
+                                replace=False):
         """Import a file already on the module's file system (op code 1).
         Returns the module's MD5; with expect_md5 (e.g. from der_md5()) a
-        different one raises VerifyError. Package ubxsec-modfile."""
+        different one raises VerifyError; replace as import_file(). Package
+        ubxsec-modfile."""
         return extension("modfile").import_from_module_file(self, filename, kind, name,
-                                                            password, expect_md5)
+                                                            password, expect_md5, replace)
 
     def der_md5(self, src, kind=CA):
         """MD5 (hex) of the DER the module would store for a local file path
@@ -276,7 +278,7 @@ class Certs:
                     first = exc
                 self._fs_woken = True
                 if at.trace:
-                    at.trace.event("CME 1912 before the prompt: AT+ULSTFILE, then the import again")
+                    at.trace.event("CME 1912: AT+ULSTFILE, then the import again")
                 yield from at.exchange("+ULSTFILE")
         except AtError as exc:
             if not first:
@@ -290,7 +292,7 @@ class Certs:
         try:
             # the module keeps one entry per name, whatever its kind: an
             # import would replace the other kind's silently
-            for k in range(4 if not replace else 0):
+            for k in range(0 if replace else 4):
                 if k != code:
                     for e in (yield from self._list(k)):
                         if e.name == name:

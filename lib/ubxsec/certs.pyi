@@ -52,7 +52,7 @@ class Certs:
         replace: as import_file()."""
     def import_from_module_file(self, filename: str, kind: int | str, name: str,
                                 password: str | None = None,
-                                expect_md5: str | None = None) -> str:
+                                expect_md5: str | None = None, replace: bool = False) -> str:
         """Import a file already on the module's file system (op code 1);
         returns the module's MD5 (checked against expect_md5 if given).
         Package ubxsec-modfile, as der_md5() and upload()."""

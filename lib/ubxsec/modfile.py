@@ -17,19 +17,23 @@ the public names of ubxsec.certs and ubxsec.errors are used.
 from micropython import const
 
 from .certs import (KINDS, PK, Source, buffer_len, check_size, inspect, kind_code, md5_answer,
-                    md5_text, memory_source, open_file, open_source, password_param, redacted,
-                    to_hex, verify)
+                    md5_text, memory_source, open_file, open_source, parse_entry, password_param,
+                    redacted, to_hex, verify)
 from .errors import named
 from .params import quoted
 
 _NAME_MAX = const(200)      # as certs' (no series takes more)
 _FILENAME_MAX = const(63)
 _SCRATCH = const(64)  # der_md5 of a file: what is read and hashed at a time
+# listing lines carry no prefix: `"CA","name",...` (or an unquoted CA), as in certs
+_LIST_INFO = ('"', "CA", "CC", "PK", "SC", "VC", "PU")
 
 
-def import_from_module_file(certs, filename, kind, name, password=None, expect_md5=None):
+def import_from_module_file(certs, filename, kind, name, password=None, expect_md5=None,
+                            replace=False):
     """Certs.import_from_module_file(): op code 1; the module's MD5,
-    checked against expect_md5 if given (VerifyError)."""
+    checked against expect_md5 if given (VerifyError). As a stream import,
+    an entry of another kind under that name is refused unless replace."""
     code = kind_code(kind)
     cmd = "+USECMNG=1,%d,%s,%s%s" % (code, quoted(name, _NAME_MAX, "name", 1),
                                      quoted(filename, _FILENAME_MAX, "filename", 1),
@@ -37,12 +41,20 @@ def import_from_module_file(certs, filename, kind, name, password=None, expect_m
     if expect_md5 is not None:
         expect_md5 = md5_text(expect_md5, ValueError)
     at = certs.at
-    return at.run(_import(named(at.exchange(cmd, secret=code == PK, redact=redacted(password)),
-                                "import %s %r from module file %r" % (KINDS[code], name, filename)),
-                          code, name, expect_md5))
+    what = "import %s %r from module file %r" % (KINDS[code], name, filename)
+    return at.run(_import(at, named(at.exchange(cmd, secret=code == PK, redact=redacted(password)),
+                                    what), code, name, expect_md5, replace, what))
 
 
-def _import(gen, code, name, expect_md5):
+def _import(at, gen, code, name, expect_md5, replace, what):
+    # the module keeps one entry per name whatever its kind (as certs' import)
+    for k in range(0 if replace else 4):
+        if k != code:
+            for line in (yield from named(at.exchange("+USECMNG=3,%d" % k, info=_LIST_INFO), "list")):
+                e = parse_entry(line)
+                if e.name == name:
+                    raise ValueError("%s: %s %r on the module would be lost (replace=True)"
+                                     % (what, e.kind, name))
     got = md5_answer((yield from gen), 1, code, name)
     verify(got, expect_md5 or got, name)
     return got
