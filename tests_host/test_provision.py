@@ -151,3 +151,26 @@ def test_make_provision_on_a_port_without_board_keeps_board_py(rig, config, tmp_
     assert "2 certificate(s) imported" in proc.stdout, proc.stdout
     assert target.exec("print(repr(open('board.py').read()))").strip() == before
     assert before == repr("from boards.virtual import uart\n")
+
+
+def test_a_stored_encrypted_key_with_an_unchecked_password_is_not_unchanged(rig, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    der = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"right-pw-1"))
+    (tmp_path / "key.der").write_bytes(der)
+    target = harness.Target(rig.connect)
+
+    def run(password):
+        certs, _ = provision.load_config(_config(tmp_path, {"certificates": [
+            {"file": str(tmp_path / "key.der"), "type": "PK", "name": "ProvKey", "password": password}]}))
+        lines = []
+        provision.provision(target, "virtual", certs, {}, out=lines.append)
+        return [line for line in lines if line.startswith("PK ProvKey")]
+
+    assert "imported" in run("right-pw-1")[0]
+    row = run("wrong-pw-2")[0]   # the module never sees this one
+    assert "unchanged" not in row and "unchecked" in row and "password was not checked" in row, row
+    assert "wrong-pw-2" not in row
+

@@ -183,6 +183,12 @@ class AtEngine:
         if handler is not None:
             urcs.append((prefix, handler))
 
+    @property
+    def busy(self):
+        """True while a command or a '>' transfer is in flight (e.g. inside
+        a URC handler): SessionKeeper.save() writes no flash then."""
+        return self._active
+
     def redact_rx(self, prefix):
         """Trace received lines starting with prefix without their content."""
         if prefix not in self._redact_rx:
@@ -199,6 +205,36 @@ class AtEngine:
         self._active = False
 
     # -- public commands -----------------------------------------------------
+
+    # -- the engine contract: generator forms, driven by run() ----------------
+    # A command family is written once as a generator over exchange*(); the
+    # blocking engine's run() drives it here, ubxsec.aio's run() with awaits.
+
+    def exchange(self, cmd, timeout_ms=None, *, secret=False, redact=None, info=None):
+        """Generator form of command(): returns its information lines."""
+        return (yield from self._exchange(cmd, timeout_ms, secret, redact, info, 0, None, None, None))
+
+    def exchange_data(self, cmd, size, source, timeout_ms=None, *, secret=False,
+                      redact=None, info=None):
+        """Generator form of command_with_data()."""
+        return (yield from self._exchange(cmd, timeout_ms, secret, redact, info, size, source, None, None))
+
+    def exchange_payload(self, cmd, prefix, sink, timeout_ms=None):
+        """Generator form of command_payload()."""
+        return (yield from self._exchange(cmd, timeout_ms, False, None, None, 0, None, prefix, sink))
+
+    def run(self, gen):
+        """Drive gen (an exchange*() generator, or one built over them) to
+        its end and return its value. An exception raised here while gen
+        waits (KeyboardInterrupt) is thrown into gen, so the engine recovers
+        as for any other interruption."""
+        value = None
+        while True:
+            try:
+                value = gen.send(value)
+            except StopIteration as stop:
+                return stop.value
+            value = None
 
     def command(self, cmd, timeout_ms=None, *, secret=False, redact=None, info=None):
         """Send AT<cmd>; returns its information lines (those starting with
@@ -227,6 +263,15 @@ class AtEngine:
         self._pay = pay
         self._sink = sink
         return self._run(0, None)
+
+    def _exchange(self, cmd, tmo, secret, redact, info, size, source, prefix, sink):
+        if prefix is not None:
+            return self.command_payload(cmd, prefix, sink, tmo)
+        if size or source is not None:
+            return self.command_with_data(cmd, size, source, tmo, secret=secret,
+                                          redact=redact, info=info)
+        return self.command(cmd, tmo, secret=secret, redact=redact, info=info)
+        yield  # a generator: the waits move in here
 
     def _begin(self, cmd, tmo, secret, redact, info):
         """Check cmd, get the engine in sync, and make cmd the one in

@@ -1,6 +1,6 @@
 """+USECCHIP: the module's immutable chip ID."""
 
-from .errors import ProtocolError
+from .errors import ProtocolError, named
 
 
 def parse_chip_id(lines):
@@ -22,5 +22,7 @@ def parse_chip_id(lines):
     return v
 
 
-def read_chip_id(at, timeout_ms=None):
-    return parse_chip_id(at.command("+USECCHIP", timeout_ms))
+def chip_id(at, timeout_ms=None):
+    """Generator over at.exchange() (the engine contract): the chip ID;
+    Module.chip_id() returns at.run() of it."""
+    return parse_chip_id((yield from named(at.exchange("+USECCHIP", timeout_ms), "read the chip ID")))
