@@ -45,6 +45,9 @@ EXTENSIONS = {
     # MD5 for firmware whose hashlib has none (stm32 without SSL); md5_viper
     # holds the source of its native transform, loaded only where it compiles
     "md5": ("md5", "md5_viper"),
+    # native base64 for PEM imports where the port has a native emitter
+    # (without it, or on a port without one, PEM decodes in bytecode)
+    "pem_viper": ("pem_viper",),
 }
 
 
