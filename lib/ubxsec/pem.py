@@ -417,7 +417,7 @@ class PemDecoder:
             n += 1
 
 
-_parts = {}  # name: what its build() gave (None: no native emitter)
+_parts = {}  # type: dict  # name: what its build() gave (None: no native emitter)
 
 
 def native_part(name, *args):
