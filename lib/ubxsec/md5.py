@@ -181,12 +181,17 @@ def _rotate_add(w, s, a):
 
 # -- native fast path ----------------------------------------------------------
 
+_tf = 0  # the native transform, or None; 0: not asked yet
+
+
 def _fast():
     # the native transform, or None; where there is one, the native copy
     # into the block buffer replaces _copy, for every MD5
-    global _copy
-    from .pem import native_part   # here: pem imports this module when it loads
-    fast = native_part("md5_viper", _transform, _copy, _K, _X, _S, _INIT, _WORDS)
-    if fast:
-        _copy = fast[1]
-        return fast[0]
+    global _tf, _copy
+    if _tf == 0:
+        from .pem import native_part   # here: pem imports this module when it loads
+        fast = native_part("md5_viper", _transform, _copy, _K, _X, _S, _INIT, _WORDS)
+        _tf = None
+        if fast:
+            _tf, _copy = fast
+    return _tf

@@ -83,7 +83,7 @@ class PemDecoder:
         # where the port emits native code, pem_viper feeds body lines to a
         # native base64 run past the generator (and a larger buffer: fewer
         # returns to bytecode); _st is the state both share
-        attach = native_part("pem_viper", _CLASS, _BODY)
+        attach = _native()
         self._out = bytearray(_OUT_NATIVE if attach else _OUT)
         self._out_mv = memoryview(self._out)
         self._line = bytearray(_LINE)
@@ -417,25 +417,28 @@ class PemDecoder:
             n += 1
 
 
-_parts = {}  # type: dict  # name: what its build() gave (None: no native emitter)
-
-
 def native_part(name, *args):
-    """ubxsec.<name>.build(*args), once per name, where the port emits native
-    code and that module is installed, else None. Such a module holds the
-    source of @micropython.viper code and leaves sys.modules once built: a
-    port without a native emitter never loads it, and none keeps its source
-    in RAM."""
-    if name not in _parts:
-        import sys
-        part = None
-        if getattr(sys.implementation, "_mpy", 0) >> 10:
-            try:
-                part = __import__("ubxsec." + name, None, None, ("build",)).build(*args)
-            except ImportError:  # its package is not installed: bytecode then
-                pass
-        _parts[name] = part
-    return _parts[name]
+    """ubxsec.<name>.build(*args) where the port emits native code and that
+    module is installed, else None (callers keep what it gave). Such a
+    module holds the source of @micropython.viper code and leaves
+    sys.modules once built: a port without a native emitter never loads it,
+    and none keeps its source in RAM."""
+    import sys
+    if getattr(sys.implementation, "_mpy", 0) >> 10:
+        try:
+            return __import__("ubxsec." + name, None, None, ("build",)).build(*args)
+        except ImportError:  # its package is not installed: bytecode then
+            pass
+
+
+_attach = 0  # pem_viper's attach, or None; 0: not asked yet
+
+
+def _native():
+    global _attach
+    if _attach == 0:
+        _attach = native_part("pem_viper", _CLASS, _BODY)
+    return _attach
 
 
 def _claimed(buf, n):
