@@ -365,3 +365,32 @@ def test_one_line_pem_rejections():
     rejected(one[:one.index(b"-----END")], "no END line")   # truncated body
     # a stray digit right before the END dashes (the body ends in '=')
     rejected(one.replace(b"-----END", b"A-----END"), "padding")
+
+
+def _outcome(pem, step, bytecode):
+    """decode()'s result or its error's text, natively or in bytecode."""
+    from ubxsec import pem as pem_module
+    saved = pem_module._attach
+    if bytecode:
+        pem_module._attach = None   # decoders made now take the bytecode path
+    try:
+        return decode(pem, step)
+    except ValueError as exc:
+        return str(exc)
+    finally:
+        pem_module._attach = saved
+
+
+def test_native_and_bytecode_decoders_agree_on_damaged_input():
+    # same DER and MD5, or the same error at the same byte, whichever path
+    # decodes (on a port without a native emitter both are bytecode)
+    good = make_pem(thawte_der())
+    seed = 12345
+    for case in range(40):
+        seed = (seed * 1103515245 + 12345) & 0x3FFFFFFF
+        pos = 30 + seed % (len(good) - 60)
+        bad = bytearray(good)
+        bad[pos] = b"=-\n\r !A:"[case % 8]
+        for step in (None, 5, 64, 256):
+            native = _outcome(bytes(bad), step, False)
+            assert native == _outcome(bytes(bad), step, True), (case, pos, step, native)
