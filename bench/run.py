@@ -1,6 +1,7 @@
 """`make bench`: the library against the wire limit and against bench/naive.py.
 
     .venv/bin/python bench/run.py [--out bench/results.json] [--quick] [--no-valgrind] [--strict]
+    .venv/bin/python bench/run.py --only cpu|wasm32 [--quick]   # one part, into build/bench/
 
 The rig: the simulator (bench/simtap.py = `python -m ubxsim` plus a log of
 when each URC left it) paced at the stated baud on a pty, and the device
@@ -18,8 +19,8 @@ Exit status: 2 if a measurement could not be made, 1 with --strict if a
 budget fails, else 0 (the verdicts are in the table and the JSON).
 
 --quick (used by the smoke test): 1 KB only, one repetition, a short URC
-run, no heap bisection beyond a coarse step, no valgrind. Figures from a
-quick run are not the benchmark.
+run, no heap bisection beyond a coarse step, instruction counts of 1 KB
+imports. Figures from a quick run are not the benchmark.
 """
 
 import argparse
@@ -57,6 +58,7 @@ BUDGET_WASM_FLOW_HEAP = 48 * 1024      # wasm32: the demo flow, library as .mpy
 BUDGET_WASM_WORKING_HEAP = 16 * 1024   # wasm32: the flow's heap without loaded code
 BUDGET_RATIO = 1.05
 BUDGET_MPY = 24 * 1024
+BUDGET_PEM_CPU = 2.0   # instructions per byte, PEM import over DER import
 PEAK_GROWTH_TOLERANCE = 256   # < one chunk: a whole-file approach adds ~7 KB
 
 
@@ -508,17 +510,20 @@ def _pct(values, p):
     return values[k]
 
 
-def measure_callgrind(dev, sim, driver, file, warm_file, build):
-    """Instructions for one 8 KB import: (setup + import) - (setup alone)."""
+def measure_callgrind(dev, sim, driver, file, warm_file, build, repeat=1):
+    """Instructions for one import: (setup + import) - (setup alone), each
+    the least of `repeat` runs (the simulator's timing moves a few %)."""
     counts = {}
     for do_import in (True, False):
         out = build / ("callgrind.%s.%d" % (driver, do_import))
         wrapper = ("valgrind", "--tool=callgrind", "--callgrind-out-file=%s" % out)
-        dev.run("bench_cg.py", {"driver": driver, "link": sim.link, "baud": sim.baud or 921600,
-                                "do_import": do_import, "file": _named([file])[0],
-                                "warm_file": _named([warm_file])[0]},
-                timeout=600, wrapper=wrapper)
-        counts[do_import] = _callgrind_total(out)
+        for _ in range(repeat):
+            dev.run("bench_cg.py", {"driver": driver, "link": sim.link, "baud": sim.baud or 921600,
+                                    "do_import": do_import, "file": _named([file])[0],
+                                    "warm_file": _named([warm_file])[0]},
+                    timeout=600, wrapper=wrapper)
+            got = _callgrind_total(out)
+            counts[do_import] = min(got, counts.get(do_import, got))
     return counts[True] - counts[False]
 
 
@@ -527,6 +532,30 @@ def _callgrind_total(path):
         if line.startswith("summary:") or line.startswith("totals:"):
             return int(line.split()[1])
     raise BenchError("no totals in %s" % path)
+
+
+CPU_METHOD = ("valgrind --tool=callgrind (instructions executed, Ir) of the unix port's whole "
+              "process: Ir(setup + one import) - Ir(setup alone), divided by the bytes of the "
+              "file imported (the DER of SIZE bytes, or its PEM), each Ir the least of REPEAT "
+              "runs; the setup includes a 1 KB "
+              "warm-up import of the same format (modules loaded, lazy objects built); unpaced "
+              "simulator; hashlib.md5 present; a proxy for a board's CPU cost")
+
+
+def measure_cpu(dev, sim, build, by_key, big, repeat=2):
+    """results.json "cpu": instructions per byte of the DER and PEM imports
+    of `big` bytes, for the library and the baseline (bench/naive.py)."""
+    instr, size = {}, {}
+    for driver, prefix in (("lib", ""), ("naive", "naive_")):
+        for fmt in ("der", "pem"):
+            f = by_key[(big, fmt)]
+            instr[prefix + fmt] = measure_callgrind(dev, sim, driver, f, by_key[(1024, fmt)], build,
+                                                    repeat)
+            size[prefix + fmt] = os.path.getsize(f["path"])
+    per_byte = {k: round(instr[k] / size[k], 1) for k in instr}
+    return {"size": big, "instructions_per_byte": per_byte, "instructions": instr,
+            "file_bytes": size, "pem_over_der": round(per_byte["pem"] / per_byte["der"], 3),
+            "method": CPU_METHOD.replace("SIZE", str(big)).replace("REPEAT", str(repeat))}
 
 
 # -- report ------------------------------------------------------------------------
@@ -575,6 +604,17 @@ def budgets(res):
                                                            for r in imp8))))
     else:
         rows.append(("8 KB import at 115200 <= %.2fx wire time" % BUDGET_RATIO, None, "not measured (--quick)"))
+    cpu = res.get("cpu")
+    if cpu and "instructions_per_byte" in cpu:
+        ipb = cpu["instructions_per_byte"]
+        rows.append(("CPU: PEM import <= %gx the DER import's instructions per byte" % BUDGET_PEM_CPU,
+                     ipb["pem"] <= BUDGET_PEM_CPU * ipb["der"],
+                     "%d KB: DER %.0f, PEM %.0f instructions per byte (%.2fx); naive DER %.0f, PEM %.0f"
+                     % (cpu["size"] // 1024, ipb["der"], ipb["pem"], ipb["pem"] / ipb["der"],
+                        ipb["naive_der"], ipb["naive_pem"])))
+    else:
+        rows.append(("CPU: PEM import <= %gx the DER import's instructions per byte" % BUDGET_PEM_CPU, None,
+                     "not measured (%s)" % ((cpu or {}).get("error") or "--no-valgrind")))
     core = res["mpy_sizes"]["core"]
     rows.append(("core package .mpy <= 24 KB", core <= BUDGET_MPY,
                  "%d B (extensions: %s)" % (core, ", ".join(
@@ -727,23 +767,20 @@ def run(out_path, quick=False, valgrind=True):
                                                  big, 4096 if quick else 256)
         print("bench: IRQ allocation check", flush=True)
         res["irq"] = measure_irq(dev, fast, by_key[(big, "der")])
-        if valgrind and not quick and shutil.which("valgrind"):
-            print("bench: callgrind", flush=True)
+        if valgrind and shutil.which("valgrind"):
+            print("bench: instruction counts (valgrind)", flush=True)
             sims[0] = unpaced = Sim(build, 0)
             try:
-                res["instructions_8k_import"] = {
-                    "ubxsec": measure_callgrind(dev, unpaced, "lib", by_key[(8192, "der")],
-                                                by_key[(1024, "der")], build),
-                    "naive": measure_callgrind(dev, unpaced, "naive", by_key[(8192, "der")],
-                                               by_key[(1024, "der")], build),
-                    "method": "valgrind --tool=callgrind on the whole process, Ir of (setup + one "
-                              "8192-byte DER import, unpaced simulator) minus Ir of (setup alone); "
-                              "the setup includes a 1 KB warm-up import; includes the polling "
-                              "while waiting for the module"}
+                res["cpu"] = measure_cpu(dev, unpaced, build, by_key, big, 1 if quick else 2)
             except BenchError as exc:  # optional figure: report, do not lose the rest
-                res["instructions_8k_import"] = {"error": str(exc)[:500]}
+                res["cpu"] = {"error": str(exc)[:500]}
         else:
-            res["instructions_8k_import"] = None
+            res["cpu"] = {"error": "valgrind is not installed (make valgrind)" if valgrind
+                          else "--no-valgrind"}
+        cpu = res["cpu"]
+        res["instructions_8k_import"] = None if quick or "instructions" not in cpu else {
+            "ubxsec": cpu["instructions"]["der"], "naive": cpu["instructions"]["naive_der"],
+            "method": "cpu.instructions of the 8192-byte DER import (cpu.method)"}
     finally:
         for sim in sims.values():
             sim.stop()
@@ -787,14 +824,53 @@ def run(out_path, quick=False, valgrind=True):
     return res
 
 
+def run_only(part, out_path, quick=False):
+    """One part of the bench alone ("cpu" or "wasm32"), written to out_path:
+    to check a change against its figures without the whole run."""
+    build = ROOT / "build" / "bench"
+    build.mkdir(parents=True, exist_ok=True)
+    big = 1024 if quick else 8192
+    build_mpy(build)
+    files = certgen.write_set(build / ("certs_quick" if quick else "certs"),
+                              [1024] if quick else list(SIZES))
+    by_key = {(f["size"], f["format"]): f for f in files}
+    res = {"rig": {"quick": quick, "only": part}}
+    sims = {}
+    try:
+        if part == "cpu":
+            if not shutil.which("valgrind"):
+                raise BenchError("valgrind is not installed (make valgrind)")
+            sims[0] = Sim(build, 0)
+            res["cpu"] = measure_cpu(Device(build), sims[0], build, by_key, big, 1 if quick else 2)
+        else:
+            sims[921600] = Sim(build, 921600)
+            sims["flow"] = Sim(build, 115200, name="flow-wasm32")
+            heap_files = [by_key[k] for k in sorted(by_key) if k[0] in (1024, big)]
+            res["boards"] = {"wasm32": measure_wasm32(build, files, heap_files, sims[921600],
+                                                      sims["flow"], big, 4096 if quick else 256)}
+    finally:
+        for sim in sims.values():
+            sim.stop()
+    Path(out_path).write_text(json.dumps(res, indent=1) + "\n")
+    print(json.dumps(res, indent=1))
+    return res
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(HERE / "results.json"))
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-valgrind", action="store_true")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a budget fails")
+    parser.add_argument("--only", choices=("cpu", "wasm32"),
+                        help="measure that part alone, into --out (default build/bench/<part>.json)")
     args = parser.parse_args(argv)
     try:
+        if args.only:
+            out = args.out if args.out != parser.get_default("out") else \
+                str(ROOT / "build" / "bench" / (args.only + ".json"))
+            run_only(args.only, out, quick=args.quick)
+            return 0
         res = run(Path(args.out), quick=args.quick, valgrind=not args.no_valgrind)
     except BenchError as exc:
         print("bench: FAILED: %s" % exc, file=sys.stderr)

@@ -13,7 +13,7 @@ import json
 import sys
 
 import ubxsec
-from ubxsec.errors import AtError, CmeError
+from ubxsec.errors import AtError
 from vuart import UART
 
 

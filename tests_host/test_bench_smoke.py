@@ -23,7 +23,8 @@ RUN = ROOT / "bench" / "run.py"
 HEAP_KEYS = {"import_peak_1k", "import_peak_8k", "min_heap_demo_flow", "ram_after_import"}
 IMPORT_KEYS = {"size", "format", "baud", "seconds", "wire_seconds", "ratio"}
 BUDGETS = ("zero allocation", "does not grow", "allocates nothing", "0 B per KB on both boards",
-           "48 KB heap", "working heap", "wire time", ".mpy")
+           "48 KB heap", "working heap", "wire time", ".mpy", "instructions per byte")
+CPU_KEYS = ("der", "pem", "naive_der", "naive_pem")
 BOARD_KEYS = {"import_peak_1k", "import_peak_8k", "ram_after_import", "ram_after_import_all",
               "flow_working_heap", "min_heap_demo_flow", "alloc_bytes_per_kb_der",
               "alloc_bytes_per_kb_pem"}
@@ -34,7 +35,7 @@ def results(tmp_path_factory):
     toolchain.require(BIN / "micropython", BIN / "mpy-cross")
     out = tmp_path_factory.mktemp("bench") / "results.json"
     proc = subprocess.run([sys.executable, str(RUN), "--quick", "--out", str(out)],
-                          cwd=str(ROOT), capture_output=True, text=True, timeout=240)
+                          cwd=str(ROOT), capture_output=True, text=True, timeout=420)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads(out.read_text()), proc.stdout
 
@@ -94,6 +95,7 @@ WASM_WORKING_BUDGET = 16 * 1024
 MPY_BUDGET = 24 * 1024
 RATIO_BUDGET = 1.05
 PEAK_TOLERANCE = 256  # bench/README.md: less than one chunk
+PEM_CPU_BUDGET = 2.0  # PEM import over DER import, instructions per byte
 
 
 def _verdict_from_figures(res, name):
@@ -116,6 +118,9 @@ def _verdict_from_figures(res, name):
     if "wire time" in name:
         rows = [r for r in res["import"] if r["size"] == 8192 and r["baud"] == 115200]
         return max(r["ratio"] for r in rows) <= RATIO_BUDGET if rows else None
+    if "instructions per byte" in name:
+        ipb = res["cpu"]["instructions_per_byte"]
+        return ipb["pem"] <= PEM_CPU_BUDGET * ipb["der"]
     if ".mpy" in name:   # the core package's, as DESIGN.md sets it (not the whole library)
         return res["mpy_sizes"]["core"] <= MPY_BUDGET
     raise AssertionError("a budget this test does not know: %s" % name)
@@ -148,3 +153,20 @@ def test_zero_alloc_irq_check_passes(results):
     (budget,) = [b for b in res["budgets"] if "zero allocation" in b["budget"]]
     assert budget["pass"] is True, budget
     assert "PASS " + budget["budget"] in stdout
+
+
+def test_cpu_instructions_per_byte_are_counted(results):
+    # valgrind's instruction counts of the DER and PEM imports (1 KB in a
+    # quick run), the library's and the baseline's
+    res, _ = results
+    cpu = res["cpu"]
+    assert "error" not in cpu, cpu
+    assert cpu["size"] == 1024
+    for key in CPU_KEYS:
+        assert cpu["file_bytes"][key] > 0, key
+        assert isinstance(cpu["instructions"][key], int) and cpu["instructions"][key] > 0, key
+        assert cpu["instructions_per_byte"][key] == pytest.approx(
+            cpu["instructions"][key] / cpu["file_bytes"][key], abs=0.1), key
+    assert cpu["pem_over_der"] == pytest.approx(
+        cpu["instructions_per_byte"]["pem"] / cpu["instructions_per_byte"]["der"], abs=1e-3)
+    assert "valgrind" in cpu["method"]

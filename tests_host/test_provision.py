@@ -174,3 +174,24 @@ def test_a_stored_encrypted_key_with_an_unchecked_password_is_not_unchanged(rig,
     assert "unchanged" not in row and "unchecked" in row and "password was not checked" in row, row
     assert "wrong-pw-2" not in row
 
+
+def test_cipher_codes_may_be_hex_strings(tmp_path):
+    # JSON has no 0x literal: "0xC02F" and 49199 are the same code
+    _, profiles = provision.load_config(_config(tmp_path, {"profiles": {
+        "3": {"cipher_list": ["0xC02F", 49195, "0x009c"]},
+        "4": {"cipher_suite_iana": "0xC02B"}}}))
+    assert profiles[3]["cipher_list"] == [0xC02F, 0xC02B, 0x009C]
+    assert profiles[4]["cipher_suite_iana"] == 0xC02B
+
+
+@pytest.mark.parametrize("settings, where, shown", [
+    ({"add_cipher": ["C02F"]}, r"add_cipher\[0\]", '"C02F"'),
+    ({"cipher_list": [49195, "0xC02G"]}, r"cipher_list\[1\]", '"0xC02G"'),
+    ({"cipher_suite_iana": "0x1C02F"}, "cipher_suite_iana", '"0x1C02F"'),
+    ({"remove_cipher": 1.5}, "remove_cipher", "1.5"),
+])
+def test_a_bad_cipher_code_names_the_accepted_forms(tmp_path, settings, where, shown):
+    with pytest.raises(provision.ConfigError,
+                       match=r"^profiles\.3\.%s: %s is not a cipher code: give a number \(49199\) "
+                             r"or a hex string \(\"0xC02F\"\)$" % (where, shown)):
+        provision.load_config(_config(tmp_path, {"profiles": {"3": settings}}))

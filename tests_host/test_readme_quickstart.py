@@ -15,7 +15,6 @@ import shlex
 import subprocess
 import time
 
-import pytest
 
 from harness import ROOT
 

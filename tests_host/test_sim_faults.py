@@ -1,6 +1,5 @@
 """Fault injection: each kind, set from the command line or the control channel."""
 
-import re
 
 import pytest
 

@@ -81,6 +81,7 @@ def test_the_spec_model_is_the_default_and_the_spec_to_the_letter(tmp_path):
     spec = models.MODELS["spec"]
     assert dev.model is spec
     assert (spec.prompt, spec.md5_upper, spec.name_max, spec.expiry) == (b">", False, 30, "date")
+    assert spec.blank_before_ok is False
     assert spec.errors == {} and spec.texts == {} and spec.fs_first_use is None
 
 
@@ -91,7 +92,8 @@ def test_an_unknown_model_is_refused_by_name():
 
 @pytest.mark.parametrize("model, cgmm", [("spec", "SARA-R510S"), ("sara-r5", "SARA-R510M8S"),
                                          ("sara-r410m", "SARA-R410M-02B"),
-                                         ("sara-r422", "SARA-R422"), ("lena-r8", "LENA-R8001")])
+                                         ("sara-r422", "SARA-R422"), ("lena-r8", "LENA-R8001"),
+                                         ("sara-u2", "SARA-U201")])
 def test_each_model_names_its_series(tmp_path, model, cgmm):
     dev = make(tmp_path, model)
     assert dev.handlers["+CGMM"](dev, "action", []) == [cgmm]
@@ -114,7 +116,7 @@ def test_md5_answers_in_the_models_letter_case(tmp_path, issued, model):
 @pytest.mark.parametrize("model", ALL)
 def test_long_names_import_up_to_the_models_limit_then_text_too_long(tmp_path, issued, model):
     dev = ready(make(tmp_path, model))
-    limit = {"spec": 30, "sara-r410m": 64}.get(model, 200)
+    limit = {"spec": 30, "sara-r410m": 64, "sara-u2": 64}.get(model, 200)
     for length in NAMES:
         name = ("n%d_" % length + "x" * length)[:length]
         if length <= limit:
@@ -180,6 +182,7 @@ def test_other_models_import_on_a_file_system_never_used(tmp_path, issued, model
     ("sara-r410m", ["ERROR", "+CME ERROR: 22", "+CME ERROR: not found"]),
     ("sara-r422", ["ERROR", "+CME ERROR: 4", "+CME ERROR: 4"]),
     ("lena-r8", ["ERROR", "+CME ERROR: 50", "+CME ERROR: parameters are invalid"]),
+    ("sara-u2", ["ERROR", "+CME ERROR: 22", "+CME ERROR: not found"]),
 ])
 def test_md5_of_a_missing_name_is_the_series_own_answer(tmp_path, model, wire):
     dev = make(tmp_path, model)
@@ -229,7 +232,7 @@ def test_list_expiry_form(tmp_path, issued, model):
 # -- on the wire ---------------------------------------------------------------------
 
 PROMPTS = {"spec": b">", "sara-r5": b">", "sara-r410m": b">", "sara-r422": b"\r\n>",
-           "lena-r8": b"> "}
+           "lena-r8": b"> ", "sara-u2": b"\r\n>\r\n"}
 
 
 @pytest.mark.parametrize("model", ALL)
@@ -254,6 +257,31 @@ def test_the_prompt_form_and_the_status_on_the_wire(sim_factory, issued, model):
         assert info_lines(at.send("AT+CGMM")) == [sim.control("model")["cgmm"]]
     finally:
         at.close()
+
+
+@pytest.mark.parametrize("model", ALL)
+def test_a_blank_line_before_ok_where_the_series_sends_one(sim_factory, model):
+    sim = sim_factory(model=model, families=("basic", "usecmng"))
+    assert sim.control("model")["blank_before_ok"] is (model == "sara-u2")
+    blank = b"\r\n" if model == "sara-u2" else b""
+    at = AtClient(sim.link)
+    try:
+        at.send("ATE0")
+        assert at.send("AT") == blank + b"\r\nOK\r\n"
+        assert at.send("AT+CGMM") == (b"\r\n%s\r\n" % sim.control("model")["cgmm"].encode()
+                                      + blank + b"\r\nOK\r\n")
+        # before OK only: a refusal comes as it always does
+        assert at.send('AT+USECMNG=4,0,"missing"') == b"\r\nERROR\r\n"
+    finally:
+        at.close()
+
+
+def test_sara_u2_model_table():
+    u2 = models.MODELS["sara-u2"]
+    assert (u2.cgmm, u2.prompt, u2.blank_before_ok, u2.md5_upper, u2.name_max) == \
+        ("SARA-U201", b"\r\n>\r\n", True, False, 64)
+    assert (u2.pem_one_line, u2.pem_line_max, u2.fs_first_use, u2.errors, u2.texts, u2.expiry) == \
+        ("join", None, None, {}, {}, "date")
 
 
 def test_the_engine_renders_a_models_refusal_per_cmee(sim_factory):

@@ -1,6 +1,5 @@
 """What survives a restart: files and the chip ID persist with --state, session settings do not."""
 
-import pytest
 
 from fixtures_sim import CORE_FAMILIES, AtClient, final_result, info_lines
 

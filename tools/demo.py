@@ -2,11 +2,19 @@
 
     python tools/demo.py                 # the virtual rig (simulator + unix port)
     PORT=/dev/ttyACM0 BOARD=pico python tools/demo.py   # a real board and module
+    PORT=build/vboard/board.tty BOARD=virtual python tools/demo.py   # `make board`'s rig
 
 Steps: chip ID; the Thawte root imported from the board's flash, its MD5
 verified; the certificate list; profile 2 set to validation level 1 with that
 root; the HTTPS GET (once the library has its HTTP helper). Exit status 0
 only if every step succeeded.
+
+A simulated module has no network: its HTTPS requests go where the
+simulator's host map (control verb "hosts") sends them. On the rig this
+script starts, and on one started by hand (`make board`: its control socket
+lies beside the board's pty, or give --control), the demo starts a local
+HTTPS server with a throw-away PKI, maps RIG_HOST to it and imports that
+PKI's root for the GET.
 """
 
 import argparse
@@ -175,11 +183,40 @@ class Demo:
         return "%d of %d heap bytes live after the flow" % (live, size)
 
 
+def control_socket(path):
+    """A call into the simulator's control socket (one JSON line each way):
+    control(verb, **args) -> the verb's result."""
+    import json
+    import socket
+
+    def control(verb, **args):
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(10)
+                s.connect(str(path))
+                s.sendall(json.dumps(dict(args, verb=verb)).encode() + b"\n")
+                reply = json.loads(s.makefile().readline())
+        except (OSError, ValueError) as exc:
+            raise harness.HarnessError("the simulator's control socket %s: %s" % (path, exc)) from None
+        if not reply.get("ok"):
+            raise harness.HarnessError("the simulator refused %r: %s" % (verb, reply.get("error")))
+        return reply.get("result")
+    return control
+
+
+def default_control(port, board):
+    """`make board`'s control socket beside its pty, for the virtual board."""
+    if board not in ("", "virtual"):
+        return ""
+    sock = Path(port).parent / "control.sock"
+    return str(sock) if sock.is_socket() else ""
+
+
 class RigServer:
     """A local HTTPS server with a throw-away PKI, reachable from the
-    simulated module as RIG_HOST."""
+    simulated module as RIG_HOST (control: the simulator's control call)."""
 
-    def __init__(self, rig, workdir):
+    def __init__(self, control, workdir):
         from https_server import HttpsServer
         from pki import TestPki
         pki = TestPki()
@@ -190,7 +227,11 @@ class RigServer:
         self.server = HttpsServer(chain=pki.write_server_files(str(directory), pki.server, "server"))
         self.server.start()
         self.port = self.server.port
-        rig.sim.control("hosts", map={RIG_HOST: ["127.0.0.1", self.port]})
+        try:
+            control("hosts", map={RIG_HOST: ["127.0.0.1", self.port]})
+        except BaseException:
+            self.server.stop()
+            raise
 
     def stop(self):
         self.server.stop()
@@ -223,23 +264,39 @@ def main(argv=None):
     parser.add_argument("--mount", default=os.environ.get("VBOARD_MOUNT", ""), choices=("", "/", "/flash"),
                         help="the virtual board's flash mount point: / as on rp2 (default), "
                              "/flash alone as on stm32")
-    parser.add_argument("--workdir", default=str(RIG_DIR),
-                        help="the virtual rig's directory (module state, flash), kept between runs")
+    parser.add_argument("--workdir", default=None,
+                        help="the virtual rig's directory (module state, flash), kept between runs "
+                             "(default %s; with --control, the control socket's directory)" % RIG_DIR)
+    parser.add_argument("--control", default=os.environ.get("CONTROL", ""),
+                        help="with --port: the simulator's control socket (default: control.sock "
+                             "beside a virtual board's pty, as `make board` makes it); the HTTPS "
+                             "step then uses a local server")
     args = parser.parse_args(argv)
     try:
-        if args.port:
+        control = args.control or (default_control(args.port, args.board) if args.port else "")
+        if args.port and control:
+            print("[0] the simulator's control socket %s: the HTTPS step uses a local server"
+                  % control, flush=True)
+            server = RigServer(control_socket(control), args.workdir or str(Path(control).parent))
+            try:
+                print("    HTTPS server https://%s/ on 127.0.0.1:%d (through the simulator's host map)"
+                      % (RIG_HOST, server.port), flush=True)
+                run(harness.Target(args.port), args.board or None, "https://%s/" % RIG_HOST, server)
+            finally:
+                server.stop()
+        elif args.port:
             run(harness.Target(args.port), args.board or None, args.url)
         else:
             print("[0] start the virtual rig (simulator + MicroPython unix port) in %s"
-                  % args.workdir, flush=True)
-            rig = harness.VirtualRig(args.workdir, heapsize=args.heapsize or None,
+                  % (args.workdir or RIG_DIR), flush=True)
+            rig = harness.VirtualRig(args.workdir or str(RIG_DIR), heapsize=args.heapsize or None,
                                      mount=args.mount or None)
             with Progress():
                 rig.__enter__()
             server = None
             try:
                 print("    board on %s" % rig.connect, flush=True)
-                server = RigServer(rig, args.workdir)
+                server = RigServer(rig.sim.control, args.workdir or str(RIG_DIR))
                 print("    HTTPS server https://%s/ on 127.0.0.1:%d (through the simulator's host map)"
                       % (RIG_HOST, server.port), flush=True)
                 run(harness.Target(rig.connect), args.board or None,

@@ -52,8 +52,8 @@ def main(argv=None):
         args.board = harness.deploy(target, out, args.board,
                                     tests_dir=harness.TESTS_DEVICE if args.tests else None)
         where = target.layout()
-        print("deployed ubxsec (.mpy, %s) to %s/ubxsec and board %s on %s; %s: %s"
-              % (target.mpy_info()[1] or "bytecode", where.lib, args.board, args.port,
+        print("deployed ubxsec (.mpy %s, %s) to %s/ubxsec and board %s on %s; %s: %s"
+              % (harness.mpy_opt(), target.mpy_info()[1] or "bytecode", where.lib, args.board, args.port,
                  where.path("board.py"), harness.board_line(args.board).strip()))
         return 0
     except harness.HarnessError as exc:

@@ -57,6 +57,9 @@ EXTENSIONS = {
     "clock": ("clock",),        # the module's clock (+CCLK): Module.clock(), set_clock()
     # trust health report (credentials, expiry, dangling references); with ubxsec-clock
     "health": ("health",),
+    # native base64 for PEM imports where the port has a native emitter
+    # (without it, or on a port without one, PEM decodes in bytecode)
+    "pem_viper": ("pem_viper",),
 }
 
 

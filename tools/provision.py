@@ -180,6 +180,29 @@ def check_profile(n, settings):
         raise ConfigError("profiles.%d: %s" % (n, exc)) from None
 
 
+CIPHER_KEYS = ("cipher_suite_iana", "cipher_list", "add_cipher", "remove_cipher")
+CIPHER_HEX = re.compile(r"0[xX][0-9A-Fa-f]{1,4}\Z")
+
+
+def cipher_codes(where, key, value):
+    """IANA cipher codes as JSON holds them: numbers (49199) or hex strings
+    ("0xC02F"), alone or in a list; anything else names both forms."""
+    if key not in CIPHER_KEYS:
+        return value
+    if isinstance(value, list):
+        return [_cipher_code("%s[%d]" % (where, i), v) for i, v in enumerate(value)]
+    return _cipher_code(where, value)
+
+
+def _cipher_code(where, value):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and CIPHER_HEX.match(value):
+        return int(value, 16)
+    raise ConfigError("%s: %s is not a cipher code: give a number (49199) or a hex string "
+                      "(\"0xC02F\")" % (where, json.dumps(value)))
+
+
 def _value(key, value):
     """A JSON value as apply() takes it: a list is the argument list of the
     keys taking several, else the list of cipher codes."""
@@ -219,6 +242,7 @@ def load_config(path):
             raise ConfigError("profiles.%s: profile ids are 0-4" % (key,))
         if not isinstance(settings, dict) or not settings:
             raise ConfigError("profiles.%s: settings must be a non-empty object" % key)
+        settings = {k: cipher_codes("profiles.%s.%s" % (key, k), k, v) for k, v in settings.items()}
         check_profile(int(key), settings)
         profiles[int(key)] = settings
     return certs, profiles

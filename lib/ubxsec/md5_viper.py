@@ -1,6 +1,6 @@
-"""ubxsec.md5's native block transform: its source, compiled with
+"""ubxsec.md5's native block transform and block copy: their source, compiled with
 @micropython.viper at the first MD5() where the port has a native emitter
-(ubxsec.md5._compile_native), then this module is dropped from sys.modules."""
+(ubxsec.pem.native_part), then this module is dropped from sys.modules."""
 
 from array import array
 
@@ -23,18 +23,30 @@ def transform(st,w,m,off:int):
   else:f=c^(b|(d^M))
   q=off+((int(gx[i])-8)<<1)
   t=(a+f+uint(kk[i])+(uint(p[q])|(uint(p[q+1])<<8)|(uint(p[q+2])<<16)|(uint(p[q+3])<<24)))&M
-  s=uint(rs[i]);t=((t<<s)|(t>>(uint(32)-s)))&M
+  s=uint(rs[((i>>2)&12)|(i&3)]);t=((t<<s)|(t>>(uint(32)-s)))&M
   a=d;d=c;c=b;b=(b+t)&M;i+=1
  j=0
  while j<8:
   v=(uint(h[j])|(uint(h[j+1])<<16))+(a if j==0 else b if j==2 else c if j==4 else d)
   h[j]=v&0xFFFF;h[j+1]=(v>>16)&0xFFFF;j+=2
+@micropython.viper
+def copy(block,fill:int,data,i:int)->int:
+ d=ptr8(block);p=ptr8(data);n=int(len(data))-i
+ if n>64-fill:n=64-fill
+ j=0
+ while j<n:
+  d[fill+j]=p[i+j];j+=1
+ return n
 """
 
 
-def build(transform, k, x, s, init, words):
-    """The compiled transform, or None if the port refuses it or it does not
-    agree with the bytecode transform on a test block."""
+def build(transform, copy, k, x, s, init, words):
+    """(transform, copy) compiled, or None if the port refuses them or they
+    do not agree with the bytecode ones on a test block. This module leaves
+    sys.modules and its package: its source is not kept."""
+    import sys
+    del sys.modules[__name__]
+    delattr(sys.modules[__name__.rpartition(".")[0]], __name__.rpartition(".")[2])
     scope = {"KW": array("I", k), "X": x, "S": s}
     try:
         exec(SOURCE, scope)
@@ -47,4 +59,8 @@ def build(transform, k, x, s, init, words):
     w = array("i", bytes(4 * words))
     fn(one, w, block, 0)
     transform(two, w, block, 0)
-    return fn if one == two else None
+    cp = scope["copy"]
+    a = bytearray(64)
+    b = bytearray(64)
+    same = cp(a, 60, block, 1) == copy(b, 60, block, 1) == 4 and a == b
+    return (fn, cp) if one == two and same else None

@@ -29,6 +29,7 @@ except ImportError:  # firmware without a TLS library
     from .md5 import MD5 as new_md5
 
 _OUT = const(96)  # DER staging buffer: a multiple of 3, so whole groups fill it exactly
+_OUT_NATIVE = const(384)  # its size where base64 runs natively (pem_viper)
 _LINE = const(80)  # longest BEGIN/END line kept (labels are short)
 
 # character classes for the body; 0..63 are base64 digit values
@@ -79,12 +80,17 @@ class PemDecoder:
     """
 
     def __init__(self):
-        self._out = bytearray(_OUT)
+        # where the port emits native code, pem_viper feeds body lines to a
+        # native base64 run past the generator (and a larger buffer: fewer
+        # returns to bytecode); _st is the state both share
+        attach = _native()
+        self._out = bytearray(_OUT_NATIVE if attach else _OUT)
         self._out_mv = memoryview(self._out)
         self._line = bytearray(_LINE)
         self._label = bytearray(_LINE)
         self._md5 = None
         self._sink = None
+        self._st = attach and attach(self, self._out, self._flush_full)
         self.reset()
 
     def reset(self, sink=None):
@@ -92,7 +98,7 @@ class PemDecoder:
         self._sink = sink
         self._state = _PRE
         self.error = None  # the ValueError raised, if any
-        self._o = 0  # DER bytes staged in _out
+        self.staged = 0  # DER bytes staged in _out
         self._line_n = 0
         self._label_n = 0
         self._colon = False
@@ -131,10 +137,21 @@ class PemDecoder:
         line = self._line
         line_n = 0
         cls = _CLASS
+        full = len(out)
+        st = self._st
+        if st:
+            st[1] = st[2] = st[3] = st[6] = st[7] = 0
+            st[4] = 1
         while True:
             n = yield
             data = self._data
             i = 0
+            if st:  # the native run went up to st[0]
+                i = st[0]
+                acc = st[1]
+                k = st[2]
+                o = st[3]
+                bol = st[4]
             while i < n:
                     c = data[i]
                     i += 1
@@ -153,7 +170,7 @@ class PemDecoder:
                                 o += 3
                                 acc = 0
                                 k = 0
-                                if o == _OUT:
+                                if o == full:
                                     self._flush_full()
                                     o = 0
                         elif v == _LF or v == _CR:
@@ -247,7 +264,7 @@ class PemDecoder:
                                 state = _BODY
                                 bol = True
                             else:
-                                self._o = o
+                                self.staged = o
                                 self._parse_end(i)
                                 state = _POST
                         elif line_n == _LINE:
@@ -282,8 +299,15 @@ class PemDecoder:
                         self._fail(i, "data after finish()")
             self._data = None
             self._state = state
-            self._o = o
+            self.staged = o
             self._line_n = line_n
+            if st:
+                st[1] = acc
+                st[2] = k
+                st[3] = o
+                st[4] = bol
+                st[6] = pad
+                st[7] = state
 
     def finish(self):
         """Ends the input; returns the DER length. Raises ValueError if the
@@ -298,7 +322,7 @@ class PemDecoder:
         elif state != _POST:
             self._fail(0, "truncated: no END line")
         self._state = _DONE
-        o = self._o
+        o = self.staged
         if o:
             if not self.der_len:
                 self._claim = _claimed(self._out, o)
@@ -307,7 +331,7 @@ class PemDecoder:
             if self._sink is not None:
                 self._sink(part)
             self.der_len += o
-            self._o = 0
+            self.staged = 0
         # lines lost from the middle of the body leave valid base64 behind:
         # the DER's own length tells
         n, claim = self.der_len, self._claim
@@ -326,11 +350,11 @@ class PemDecoder:
 
     def _flush_full(self):
         if not self.der_len:
-            self._claim = _claimed(self._out, _OUT)
+            self._claim = _claimed(self._out, len(self._out))
         self._md5.update(self._out)
         if self._sink is not None:
             self._sink(self._out_mv)
-        self.der_len += _OUT
+        self.der_len += len(self._out)
 
     def _fail(self, i, why):
         self._error("%s (byte %d)" % (why, self.offset + i))
@@ -379,7 +403,7 @@ class PemDecoder:
             self._fail(i, "EC PARAMETERS unsupported")
 
     def _parse_end(self, i):
-        if self.der_len + self._o == 0:
+        if self.der_len + self.staged == 0:
             self._fail(i, "empty base64 body")
         line = self._line
         n = self._line_end(True)
@@ -391,6 +415,30 @@ class PemDecoder:
             if line[_END_N + n] != self._label[n]:
                 self._fail(i, "END line mismatch")
             n += 1
+
+
+def native_part(name, *args):
+    """ubxsec.<name>.build(*args) where the port emits native code and that
+    module is installed, else None (callers keep what it gave). Such a
+    module holds the source of @micropython.viper code and leaves
+    sys.modules once built: a port without a native emitter never loads it,
+    and none keeps its source in RAM."""
+    import sys
+    if getattr(sys.implementation, "_mpy", 0) >> 10:
+        try:
+            return __import__("ubxsec." + name, None, None, ("build",)).build(*args)
+        except ImportError:  # its package is not installed: bytecode then
+            pass
+
+
+_attach = 0  # pem_viper's attach, or None; 0: not asked yet
+
+
+def _native():
+    global _attach
+    if _attach == 0:
+        _attach = native_part("pem_viper", _CLASS, _BODY)
+    return _attach
 
 
 def _claimed(buf, n):

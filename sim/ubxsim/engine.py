@@ -337,7 +337,8 @@ class Engine:
 
     def _final(self, text):
         # the final result code's own CRLF is a line boundary too
-        self._send_response([b"\r\n", _wire(text) + b"\r\n"])
+        head = [b"\r\n"] * (2 if text == "OK" and self.device.model.blank_before_ok else 1)
+        self._send_response(head + [_wire(text) + b"\r\n"])
         if self.device.restart_requested:
             self.device.restart_requested = False
             self.restart()

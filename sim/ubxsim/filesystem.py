@@ -21,7 +21,7 @@ import hashlib
 import os
 
 from .cme import CmeError, INCORRECT_PARAMETERS, MEMORY_FULL, NOT_FOUND, NOT_SUPPORTED
-from .command import ACTION, READ, SET, TEST, Prompt, quote
+from .command import ACTION, SET, TEST, Prompt, quote
 
 MAX_NAME = 248
 CAPACITY = 1024 * 1024

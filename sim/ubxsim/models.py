@@ -8,12 +8,17 @@ modules' traffic (client libraries' issue threads and test code):
 
 - prompt: the bytes of the `>` data-phase prompt. A bare `>` right after the
   echoed command's CR (spec, SARA-R5, SARA-R410M), CRLF then `>` (SARA-R422),
-  `> ` with a trailing space (LENA-R8).
+  `> ` with a trailing space (LENA-R8), `>` on a line of its own, CRLF
+  before and after it (SARA-U2).
+- blank_before_ok: one more CRLF before the final OK, a blank line once the
+  V.250 framing is read as lines (SARA-U201 and SARA-U270 captures).
 - md5_upper: MD5 strings in upper case (SARA-R410M-02B, LENA-R8).
 - name_max: longest internal name an import takes (the spec: 30; a
   SARA-R410M-02B accepted and listed 34, 36 and 43 characters and the MKR NB
-  1500's library, on that module, uses names up to 58; other series document
-  200). Longer is +CME ERROR 24 (text too long), as in the spec model.
+  1500's library, on that module, uses names up to 58; a SARA-U201 took 36
+  and 43, so the model takes up to 64, the limit chosen for the same
+  evidence on SARA-R410M; other series document 200). Longer is +CME
+  ERROR 24 (text too long), as in the spec model.
 - pem_one_line: a PEM on one line, BEGIN line, base64 body and END line with
   no line break ("join": stored like any PEM, as SARA-R4/R5 do; "spec": the
   spec model's strict parser refuses it, 50). pem_line_max: a PEM with a line
@@ -72,6 +77,7 @@ class Model:
     cgmm: str
     type_number: str
     prompt: bytes = b">"
+    blank_before_ok: bool = False
     md5_upper: bool = False
     name_max: int = 30
     pem_one_line: str = "spec"
@@ -110,7 +116,7 @@ class Model:
         """The model's table as JSON-able data (control channel, README)."""
         return {
             "name": self.name, "cgmm": self.cgmm, "prompt": self.prompt.decode("latin-1"),
-            "md5_upper": self.md5_upper, "name_max": self.name_max,
+            "blank_before_ok": self.blank_before_ok, "md5_upper": self.md5_upper, "name_max": self.name_max,
             "pem_one_line": self.pem_one_line, "pem_line_max": self.pem_line_max,
             "fs_first_use": None if self.fs_first_use is None else self.fs_first_use.code,
             "errors": {k: [e.code, e.text, e.plain] for k, e in self.errors.items()},
@@ -138,6 +144,8 @@ MODELS = {m.name: m for m in (
           prompt=b"\r\n>", name_max=200, pem_one_line="join",
           fs_first_use=ModuleError(FS_NOT_READY, None),
           errors={"md5_missing": ModuleError(NOT_SUPPORTED, None)}),
+    Model("sara-u2", "SARA-U201", "SARA-U201-04B-00",
+          prompt=b"\r\n>\r\n", blank_before_ok=True, name_max=64, pem_one_line="join"),
     Model("lena-r8", "LENA-R8001", "LENA-R8001-00C-00",
           prompt=b"> ", md5_upper=True, name_max=200, pem_one_line="join", pem_line_max=64,
           clock_start="00/01/01,00:00:00+00",
