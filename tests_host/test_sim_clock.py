@@ -8,7 +8,6 @@ time. Handlers are called in-process, as in test_sim_tls.py.
 """
 
 import datetime
-import queue
 import socket
 
 import pytest

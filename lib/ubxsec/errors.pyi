@@ -1,7 +1,7 @@
 """Typed exceptions: every failure the library reports is one of these, or
 ValueError for a bad argument caught before any byte is written."""
 
-from typing import Any, Callable, Generator
+from typing import Any, Generator
 
 class UbxError(Exception):
     """Base of every error the library raises about the module."""
