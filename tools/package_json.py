@@ -45,6 +45,9 @@ EXTENSIONS = {
     # MD5 for firmware whose hashlib has none (stm32 without SSL); md5_viper
     # holds the source of its native transform, loaded only where it compiles
     "md5": ("md5", "md5_viper"),
+    # staged credential rotation with a journal on flash (its test step uses
+    # ubxsec-profiles_more, its ready-made HTTPS check ubxsec-http)
+    "rotate": ("rotate",),
 }
 
 
