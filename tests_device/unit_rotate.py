@@ -538,3 +538,114 @@ def test_journal_not_written_from_a_urc_handler():
     assert got and "busy" in str(got[0]), got
     assert rotate.load(PATH)["stage"] == rotate.IMPORTED
     _clean()
+
+
+# -- the journal on a board's file systems ------------------------------------
+
+class RamDisk:
+    """A block device in RAM (the block protocol of vfs.VfsLfs2 / VfsFat)."""
+
+    def __init__(self, blocks, size=512):
+        self.size = size
+        self.data = bytearray(blocks * size)
+
+    def readblocks(self, n, buf, off=0):
+        a = n * self.size + off
+        buf[:] = self.data[a:a + len(buf)]
+
+    def writeblocks(self, n, buf, off=None):
+        a = n * self.size + (off or 0)
+        self.data[a:a + len(buf)] = buf
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return len(self.data) // self.size
+        if op == 5:
+            return self.size
+        return 0
+
+
+def _on_fs(kind, blocks):
+    """Mount a fresh file system of vfs.<kind> at /rt_<kind>; its mount
+    point, or None where the port has none (the wasm32 board has neither)."""
+    try:
+        import vfs
+    except ImportError:
+        return None
+    cls = getattr(vfs, kind, None)
+    if cls is None:
+        return None
+    disk = RamDisk(blocks)
+    cls.mkfs(disk)
+    where = "/rt_" + kind
+    vfs.mount(cls(disk), where)
+    return where
+
+
+def _umount(where):
+    import vfs
+    vfs.umount(where)
+
+
+def test_journal_on_littlefs_and_fat_survives_a_cut_in_each_write():
+    import sys
+    tried = []
+    for kind, blocks in (("VfsLfs2", 64), ("VfsFat", 128)):
+        where = _on_fs(kind, blocks)
+        if where is None:
+            continue
+        tried.append(kind)
+        path = where + "/rotate.json"
+        try:
+            for step in ("opened", "half", "written", "renamed"):
+                pretend, uart, m, r = rig()
+                r = Rotation(m, path)
+                r.begin(2, ca=NEW_CA)
+                cut_at(step, 1)
+                raises(Cut, r.switch)   # cut inside the SWITCHING write (or just after)
+                rotate._hook = None
+                want = "committed" if step == "renamed" else "rolled back"
+                assert Rotation.resume(m, path) == want, (kind, step)
+                assert refs(pretend)[0] == ("p2-CA-g1" if want == "committed" else "MyCA")
+                assert os.listdir(where) == [], (kind, step, os.listdir(where))
+        finally:
+            rotate._hook = None
+            _umount(where)
+    if sys.platform == "linux":   # the unix port: both built in
+        assert tried == ["VfsLfs2", "VfsFat"], tried
+
+
+class _FatOs:
+    """os whose rename refuses an existing target (FAT's rule on ports whose
+    driver does not remove it first)."""
+
+    def __init__(self):
+        self.refused = 0
+
+    def rename(self, a, b):
+        if exists(b):
+            self.refused += 1
+            raise OSError(17)
+        os.rename(a, b)
+
+    def remove(self, p):
+        os.remove(p)
+
+
+def test_journal_where_rename_refuses_an_existing_target():
+    fat = _FatOs()
+    rotate.os = fat
+    try:
+        pretend, uart, m, r = rig()
+        r.begin(2, ca=NEW_CA)
+        assert fat.refused == 1 and rotate.load(PATH)["stage"] == rotate.IMPORTED
+        cut_at("fat", 1)     # the old journal removed, the new one not renamed yet
+        raises(Cut, r.switch)
+        rotate._hook = None
+        assert not exists(PATH) and exists(TMP)
+        assert rotate.load(PATH)["stage"] == rotate.SWITCHING   # the lone whole .tmp
+        assert Rotation.resume(m, PATH) == "committed"
+        assert refs(pretend)[0] == "p2-CA-g1" and not exists(PATH) and not exists(TMP)
+    finally:
+        rotate.os = os
+        _clean()
