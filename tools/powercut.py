@@ -265,7 +265,7 @@ def scenario(rig, kind, rotation, sample=None, log=print):
     points = list(range(total[0] + 1))   # the last: after the rotation ended
     if sample:
         step = max(1, len(points) // sample)
-        points = points[::step][:sample]
+        points = points[step // 2::step][:sample]   # spread, off the ends
     broken = 0
     for n in points:
         state, board = fresh("cut")
