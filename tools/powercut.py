@@ -16,7 +16,10 @@ flash directory, copied):
    the module has acted on what it got;
 2. both are killed with SIGKILL: the simulator keeps what it had stored
    (credentials.json is written before an answer goes out; an import whose data
-   did not all arrive is never stored), the board its flash directory;
+   did not all arrive is never stored), the board its flash directory: on
+   unix64 a littlefs2 image (flash.img, mounted at /flash as the virtual
+   board's own, each block write going straight to the host file), on wasm32
+   the directory its file system is mirrored to;
 3. both start again and the board runs Rotation.resume() at boot, then reads
    the module and does an HTTPS GET through the profile.
 

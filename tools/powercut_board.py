@@ -19,6 +19,70 @@ from ubxsec.rotate import Rotation, https_check
 cfg = json.load(open("pc.json"))
 PROFILE = 2
 _events = [0]
+_BLOCK = 4096
+
+
+class FileFlash:
+    """unix64: the board's flash, a littlefs2 image in flash.img (as
+    boards/unix/_boot.py mounts it): 4 KB erase blocks, written through to
+    the host file, so a SIGKILL leaves exactly what littlefs had written."""
+
+    def __init__(self, f, blocks):
+        self.f = f
+        self.blocks = blocks
+
+    def readblocks(self, block, buf, off=0):
+        self.f.seek(block * _BLOCK + off)
+        self.f.readinto(buf)
+
+    def writeblocks(self, block, buf, off=None):
+        if off is None:
+            self.ioctl(6, block)
+            off = 0
+        self.f.seek(block * _BLOCK + off)
+        self.f.write(buf)
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return self.blocks
+        if op == 5:
+            return _BLOCK
+        if op == 6:
+            self.f.seek(arg * _BLOCK)
+            self.f.write(b"\xff" * _BLOCK)
+        return 0
+
+
+def mount_flash():
+    """unix64: mount flash.img at /flash (made and filled with the *.pem of
+    the host directory the first time) and work there; wasm32 already runs
+    on its flash."""
+    import os
+    try:
+        import vfs
+        vfs.VfsLfs2
+    except (ImportError, AttributeError):
+        return
+    try:
+        f = open("flash.img", "r+b")
+        fresh = False
+    except OSError:
+        f = open("flash.img", "w+b")
+        f.write(b"\xff" * (64 * _BLOCK))
+        fresh = True
+    dev = FileFlash(f, f.seek(0, 2) // _BLOCK)
+    if fresh:
+        vfs.VfsLfs2.mkfs(dev, progsize=256)
+    vfs.mount(vfs.VfsLfs2(dev, progsize=256), "/flash")
+    if fresh:
+        for name in os.listdir():
+            if name.endswith(".pem"):
+                with open(name, "rb") as a, open("/flash/" + name, "wb") as b:
+                    b.write(a.read())
+    os.chdir("/flash")
+
+
+mount_flash()
 
 
 def _flush_flash():
