@@ -81,6 +81,9 @@ class Pretend:
                            else '"PK","%s"' % name)
             out.append('"CA","PreRoot","pre","2030/01/01 00:00:00"')
             return reply(*(out + ["OK"]))
+        if f[2] == "PreRoot":   # a pre-installed root: listed, never removed
+            return reply("+CME ERROR: 3") if op == 2 else \
+                reply('+USECMNG: 4,0,"PreRoot","%s"' % md5_of(b"pre"), "OK")
         e = self.find(f[2])
         if e is None or e[0] != KINDS[f[1]]:
             return reply("+CME ERROR: 22")
@@ -273,6 +276,17 @@ def test_commit_keeps_what_another_profile_uses():
     r.switch()
     r.commit()
     assert "MyCA" in names(pretend) and refs(pretend)[0] == "p2-CA-g1"
+    _clean()
+
+
+def test_commit_leaves_a_pre_installed_root():
+    pretend, uart, m, r = rig()
+    pretend.prof[2][3] = "PreRoot"
+    r.begin(2, ca=NEW_CA)
+    r.switch()
+    r.commit()
+    assert refs(pretend)[0] == "p2-CA-g1" and not exists(PATH)
+    assert "AT+USECMNG=2,0,\"PreRoot\"" in pretend.log   # tried: the module refused
     _clean()
 
 

@@ -59,7 +59,7 @@ import json
 import os
 import time
 
-from .errors import UbxError
+from .errors import CmeError, UbxError
 from .params import check_int
 
 _MAGIC = "ubxsec-rotate 1"
@@ -293,8 +293,8 @@ class Rotation:
         self._to(SWITCHED)
 
     def commit(self):
-        """Remove the old generation (names no other profile uses and the
-        module lets go of); the journal is removed."""
+        """Remove the old generation (names no other profile uses; a
+        pre-installed root stays); the journal is removed."""
         self._open((SWITCHED,), "commit")
         self._to(COMMITTING)
         self._finish_commit()
@@ -400,7 +400,13 @@ class Rotation:
         for role in _ORDER:
             v = st["roles"].get(role)
             if v is not None and v[i] in have and v[i] not in keep:
-                m.certs.remove(_ROLES[role][1], v[i])
+                try:
+                    m.certs.remove(_ROLES[role][1], v[i])
+                except CmeError as exc:
+                    # 3, operation not allowed: a pre-installed root, which
+                    # stays on the module (it takes no user entry)
+                    if i or exc.code != 3:
+                        raise
         self._write(None)
         self.state = None
 
