@@ -195,3 +195,80 @@ def test_a_bad_cipher_code_names_the_accepted_forms(tmp_path, settings, where, s
                        match=r"^profiles\.3\.%s: %s is not a cipher code: give a number \(49199\) "
                              r"or a hex string \(\"0xC02F\"\)$" % (where, shown)):
         provision.load_config(_config(tmp_path, {"profiles": {"3": settings}}))
+
+
+# -- credentials that change: rotated, not overwritten -------------------------
+
+def test_a_changed_provisioned_credential_is_rotated_tested_and_resumed(rig, tmp_path):
+    import powercut
+    from https_server import HttpsServer
+    from pki import TestPki
+    pki = TestPki()
+    server = HttpsServer(pki.write_server_files(str(tmp_path), pki.server, "srv")).start()
+    rig.sim.control("hosts", map={"server.test": ["127.0.0.1", server.port]})
+    target = harness.Target(rig.connect)
+    ca = tmp_path / "ca.pem"
+    path = _config(tmp_path, {"certificates": [{"file": "ca.pem", "type": "CA", "name": "RotCA"}],
+                              "profiles": {"2": {"validation_level": 1, "ca_name": "RotCA"}},
+                              "check_url": "https://server.test/", "scratch_profile": 4})
+
+    def run(data):
+        ca.write_bytes(data)
+        certs, profiles = provision.load_config(path)
+        lines = []
+        try:
+            provision.provision(target, "virtual", certs, profiles, out=lines.append,
+                                options=provision.options_of(path))
+        except provision.ProvisionError as exc:
+            lines.append("FAILED " + str(exc))
+        return lines
+
+    def row(lines, item):
+        return [line.split(None, 2)[2] for line in lines if line.startswith(item + " ")]
+
+    def board(code):
+        return target.exec("import ubxsec\nfrom board import uart\nm = ubxsec.Module(uart())\n" + code)
+
+    try:
+        lines = run(pki.root.pem)
+        assert row(lines, "CA RotCA")[0].startswith("imported"), lines
+        # the root renewed (same key): the file changed, the credential is rotated
+        renewed = powercut.renewed(pki.root)
+        lines = run(renewed.pem)
+        got = row(lines, "CA RotCA")
+        assert got and got[0].startswith("rotated") and "RotCA -> p2-CA-g1" in got[0] \
+            and "tested" in got[0], lines
+        assert "1 credential(s) rotated, 0 rolled back" in lines, lines
+        assert "ca_name" in "\n".join(lines) and "generation of" in "\n".join(lines), lines
+        out = board("print([e.name for e in m.certs.list('CA') if e.name in ('RotCA', 'p2-CA-g1')],"
+                    " m.profile(2).ca_name())")
+        assert out.strip().endswith("['p2-CA-g1'] p2-CA-g1"), out
+        lines = run(renewed.pem)   # nothing changed since
+        assert row(lines, "CA RotCA")[0].startswith("unchanged") and "p2-CA-g1" in row(lines, "CA RotCA")[0]
+        assert not [line for line in lines if " rotated " in line or " set " in line], lines
+        # a root that does not sign the server's chain: the check fails, rolled back
+        lines = run(pki.other_root.pem)
+        got = row(lines, "CA RotCA")
+        assert got and got[0].startswith("rolled back") and "keeps p2-CA-g1" in got[0], lines
+        assert lines[-1].startswith("FAILED a rotation was rolled back"), lines
+        # a run cut short: its journal is left open; the next run resumes it first
+        (tmp_path / "new.pem").write_bytes(pki.root.pem)
+        target.mpremote("resume", "cp", str(tmp_path / "new.pem"), ":" + target.layout().path("new.pem"))
+        board("from ubxsec.rotate import Rotation\nRotation(m).begin(2, ca='new.pem')")
+        lines = run(pki.root.pem)
+        assert [line for line in lines if line.startswith("rotation journal") and " resumed "
+                in line and line.endswith("left open: rolled back")], lines
+        got = row(lines, "CA RotCA")
+        assert got and got[0].startswith("rotated") and "p2-CA-g1 -> p2-CA-g2" in got[0], lines
+    finally:
+        server.stop()
+
+
+def test_rotation_options_are_checked(tmp_path):
+    base = {"certificates": [{"file": THAWTE, "type": "CA", "name": "n"}],
+            "profiles": {"2": {"ca_name": "n"}}}
+    for extra, message in (({"check_url": "https://x/"}, "go together"),
+                           ({"check_url": "http://x/", "scratch_profile": 4}, "not an https"),
+                           ({"check_url": "https://x/", "scratch_profile": 2}, "leaves alone")):
+        with pytest.raises(provision.ConfigError, match=message):
+            provision.load_config(_config(tmp_path, dict(base, **extra)))

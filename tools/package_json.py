@@ -60,6 +60,9 @@ EXTENSIONS = {
     # native base64 for PEM imports where the port has a native emitter
     # (without it, or on a port without one, PEM decodes in bytecode)
     "pem_viper": ("pem_viper",),
+    # staged credential rotation with a journal on flash (its test step uses
+    # ubxsec-profiles_more, its ready-made HTTPS check ubxsec-http)
+    "rotate": ("rotate",),
 }
 
 

@@ -20,7 +20,18 @@ are the spec's upper-case CA, CC, PK, SC, as the library takes them.
 Idempotent: a certificate whose MD5 on the module already equals the MD5 of
 its DER computed here is not imported again; a profile setting that already
 reads back as wanted is not written again (write-only settings, such as a
-PSK, are always written). Ends with a table of what changed. Exit status 0
+PSK, are always written). Ends with a table of what changed.
+
+A credential already provisioned for a profile (the profile's ca_name,
+client_cert_name or client_key_name names it, or a rotation generation of
+it) whose file has changed is rotated, not overwritten in place
+(ubxsec.rotate: new generation imported and verified, the profile switched,
+the old one removed; a client certificate and its key together). With
+"check_url" (https://...) and "scratch_profile" (0-4, a profile the config
+does not set) at the top level of the config, the new generation is first
+tested by an HTTPS GET through that scratch profile; a failing check rolls
+the rotation back (table: "rolled back", exit status 1). Each run first
+resumes a rotation the last one left open (a power cut, a lost port). Exit status 0
 only if everything was applied and verified; a failure on the board names the
 item and prints the table of what was applied before it.
 """
@@ -223,8 +234,9 @@ def load_config(path):
         raise ConfigError("cannot read %s: %s" % (path, exc)) from None
     except ValueError as exc:
         raise ConfigError("%s is not valid JSON: %s" % (path, exc)) from None
-    if not isinstance(config, dict) or set(config) - {"certificates", "profiles"}:
-        raise ConfigError("%s: the top level holds only \"certificates\" and \"profiles\"" % path)
+    if not isinstance(config, dict) or set(config) - {"certificates", "profiles"} - set(ROTATION_KEYS):
+        raise ConfigError("%s: the top level holds only \"certificates\" and \"profiles\" "
+                          "(and \"check_url\", \"scratch_profile\")" % path)
     entries = config.get("certificates", [])
     if not isinstance(entries, list):
         raise ConfigError("\"certificates\" must be a list of objects")
@@ -245,7 +257,33 @@ def load_config(path):
         settings = {k: cipher_codes("profiles.%s.%s" % (key, k), k, v) for k, v in settings.items()}
         check_profile(int(key), settings)
         profiles[int(key)] = settings
+    rotation_options(config, profiles)
     return certs, profiles
+
+
+ROTATION_KEYS = ("check_url", "scratch_profile")
+
+
+def rotation_options(config, profiles):
+    """{"check_url", "scratch_profile"} for the rotation's test step, or {}."""
+    got = {k: config[k] for k in ROTATION_KEYS if k in config}
+    if not got:
+        return {}
+    if len(got) != 2:
+        raise ConfigError("check_url and scratch_profile go together (the rotation's test step)")
+    url, scratch = got["check_url"], got["scratch_profile"]
+    if not isinstance(url, str) or not re.match(r"^https://[^/\s\"]+(/[^\s\"]*)?$", url):
+        raise ConfigError("check_url: %r is not an https://host[:port]/path URL" % (url,))
+    if not isinstance(scratch, int) or isinstance(scratch, bool) or not 0 <= scratch <= 4 \
+            or scratch in profiles:
+        raise ConfigError("scratch_profile: %r is not a profile id 0-4 the config leaves alone" % (scratch,))
+    return got
+
+
+def options_of(path):
+    """The rotation options of a config file load_config() accepted."""
+    config = json.loads(Path(path).read_text())
+    return rotation_options(config, {int(k): v for k, v in (config.get("profiles") or {}).items()})
 
 
 # -- on the board --------------------------------------------------------------
@@ -284,6 +322,44 @@ class Board:
         finally:
             self.target.mpremote("resume", "rm", ":" + remote, check=False)
 
+    def resume(self):
+        """Rotation.resume() of the journal in the working directory."""
+        return self.call("from ubxsec.rotate import Rotation\nprint('=', json.dumps(Rotation.resume(m)))")
+
+    def live_names(self, n):
+        return self.call("p = m.profile(%d)\nprint('=', json.dumps([p.ca_name(), p.client_cert_name(), "
+                         "p.client_key_name()]))" % n)
+
+    def md5_of(self, kind, name):
+        return self.call("try:\n r = m.certs.md5(%r, %r)\nexcept AtError:\n r = None\n"
+                         "print('=', json.dumps(r))" % (kind, name))
+
+    def rotate(self, n, changed, options):
+        """Rotate profile n's roles {role: Cert}: ["rotated", {role: new name}]
+        or ["rolled back", why]."""
+        staging = self.target.layout().path(STAGING)
+        args = ["resume", "exec", "import os\ntry:\n os.mkdir(%r)\nexcept OSError:\n pass" % staging]
+        remote = {}
+        for role, cert in changed.items():
+            remote[role] = "%s/%s.%s" % (staging, role, cert.path.name)
+            args += ["+", "cp", str(cert.path), ":" + remote[role]]
+        self.target.mpremote(*args)
+        key = changed.get("client_key")
+        code = ("from ubxsec.rotate import Rotation, RotationError, https_check\nr = Rotation(m)\n"
+                "new = r.begin(%d, %s, key_password=%r)\ntry:\n" % (
+                    n, ", ".join("%s=%r" % (role, path) for role, path in remote.items()),
+                    key.password if key else None))
+        if options:
+            code += " r.test(https_check(m, %r), scratch_profile=%d)\n" % (
+                options["check_url"], options["scratch_profile"])
+        code += (" r.switch()\n r.commit()\n res = ['rotated', new]\n"
+                 "except RotationError as exc:\n res = ['rolled back', str(exc)]\nprint('=', json.dumps(res))")
+        try:
+            return self.call(code)
+        finally:
+            self.target.mpremote("resume", "exec", "import os\nfor p in %r:\n try:\n  os.remove(p)\n"
+                                 " except OSError:\n  pass" % (list(remote.values()),), check=False)
+
     def read_profile(self, n):
         return self.call("print('=', json.dumps(m.profile(%d).read_all()))" % n)
 
@@ -321,16 +397,16 @@ def _same(key, have, want):
 
 # -- the run ------------------------------------------------------------------
 
-def provision(target, board, certs, profiles, out=print):
+def provision(target, board, certs, profiles, out=print, options=None):
     harness.deploy(target, harness.compile_lib(target.mpy_info(), ROOT / "build" / "mpy"), board)
     dev = Board(target)
     rows = []
-    done = {"imported": 0, "changed": 0}
+    done = {"imported": 0, "changed": 0, "rotated": 0, "rolled back": 0}
     step = [None]   # the item being applied, for a failure's message
     try:
-        _apply(dev, certs, profiles, rows, done, step)
+        _apply(dev, certs, profiles, rows, done, step, options or {})
     except (ProvisionError, harness.HarnessError) as exc:
-        applied = [r for r in rows if r[1] in ("imported", "set", "written")]
+        applied = [r for r in rows if r[1] in ("imported", "set", "written", "rotated", "resumed")]
         if applied:
             out("applied before the failure:")
             print_table(applied, out)
@@ -339,6 +415,11 @@ def provision(target, board, certs, profiles, out=print):
         raise ProvisionError("%s: %s" % (step[0], exc)) from None
     print_table(rows, out)
     imported, changed = done["imported"], done["changed"]
+    if done["rotated"] or done["rolled back"]:
+        out("%d credential(s) rotated, %d rolled back" % (done["rotated"], done["rolled back"]))
+    if done["rolled back"]:
+        raise ProvisionError("a rotation was rolled back (its check failed): the profile keeps "
+                             "its old credentials")
     if imported:
         out("%d certificate(s) imported, %d already up to date" % (imported, len(certs) - imported))
     else:
@@ -347,8 +428,81 @@ def provision(target, board, certs, profiles, out=print):
     return imported, changed
 
 
-def _apply(dev, certs, profiles, rows, done, step):
+# profile setting -> (kind, rotation role), for the credentials a profile uses
+ROLE_KEYS = {"ca_name": ("CA", "ca"), "client_cert_name": ("CC", "client_cert"),
+             "client_key_name": ("PK", "client_key")}
+
+
+def _generation(name, n, kind):
+    """name is a rotation generation of profile n's credential of kind."""
+    return isinstance(name, str) and re.match(r"^p%d-%s-g\d+$" % (n, kind), name) is not None
+
+
+def _rotations(dev, certs, profiles, rows, done, step, options, handled, live):
+    """Rotate the credentials profiles already use whose files changed.
+    handled: certificates dealt with here; live: {(n, key): name} that
+    stand for the config's name (a generation of it)."""
+    for n, settings in sorted(profiles.items()):
+        uses = {}
+        for key, (kind, role) in ROLE_KEYS.items():
+            for cert in certs:
+                if cert.kind == kind and cert.name == settings.get(key):
+                    uses[role] = (key, cert)
+        if not uses:
+            continue
+        step[0] = "profile %d credentials" % n
+        names = dict(zip(ROLE_KEYS, dev.live_names(n)))
+        changed, provisioned = {}, {}
+        for role, (key, cert) in uses.items():
+            name = names[key]
+            if name != cert.name and not _generation(name, n, cert.kind):
+                continue   # not provisioned for this profile yet: imported and set as usual
+            have = dev.md5_of(cert.kind, name)
+            if have is None:
+                continue
+            provisioned[role] = cert
+            handled.add(id(cert))
+            live[(n, key)] = name
+            if have == cert.md5:
+                rows.append(("%s %s" % (cert.kind, cert.name), "unchanged",
+                             "MD5 %s already on the module as %s" % (have, name)))
+            else:
+                changed[role] = cert
+        pair = [r for r in ("client_cert", "client_key") if r in changed]
+        if len(pair) == 1:   # a certificate and its key: one generation
+            other = "client_key" if pair[0] == "client_cert" else "client_cert"
+            if other not in provisioned:
+                raise ProvisionError("profile %d: the client certificate and key rotate together, "
+                                     "and the config does not give the %s" % (n, other))
+            changed[other] = provisioned[other]
+            rows[:] = [r for r in rows if r[0] != "%s %s" % (provisioned[other].kind,
+                                                             provisioned[other].name)]
+        if not changed:
+            continue
+        step[0] = "profile %d rotation (%s)" % (n, ", ".join(sorted(changed)))
+        what, detail = dev.rotate(n, changed, options)
+        done[what] += len(changed)
+        for role, cert in changed.items():
+            key = uses[role][0]
+            if what == "rotated":
+                live[(n, key)] = detail[role]
+                info = "profile %d: %s -> %s, MD5 %s%s" % (n, names[key], detail[role], cert.md5,
+                                                           ", tested" if options else "")
+            else:
+                info = "profile %d keeps %s: %s" % (n, names[key], detail)
+            rows.append(("%s %s" % (cert.kind, cert.name), what, info))
+
+
+def _apply(dev, certs, profiles, rows, done, step, options=None):
+    step[0] = "rotation journal"
+    resumed = dev.resume()
+    if resumed:
+        rows.append(("rotation journal", "resumed", "a rotation the last run left open: " + resumed))
+    handled, live = set(), {}
+    _rotations(dev, certs, profiles, rows, done, step, options or {}, handled, live)
     for cert in certs:
+        if id(cert) in handled:
+            continue
         label = "%s %s" % (cert.kind, cert.name)
         step[0] = "certificate %s (%s)" % (label, cert.path.name)
         have = dev.md5(cert)
@@ -378,6 +532,9 @@ def _apply(dev, certs, profiles, rows, done, step):
                 planned.append(("profile %d %s" % (n, key), "written", "write-only: cannot be compared"))
             elif key in current and _same(key, current[key], want):
                 rows.append(("profile %d %s" % (n, key), "unchanged", _show(key, want)))
+            elif live.get((n, key)) is not None and current.get(key) == live[(n, key)]:
+                rows.append(("profile %d %s" % (n, key), "unchanged",
+                             "%s (generation of %s)" % (_show(key, current[key]), _show(key, want))))
             else:
                 todo[key] = want
                 planned.append(("profile %d %s" % (n, key), "set",
@@ -421,12 +578,14 @@ def main(argv=None):
         import doctor   # make doctor's checks first: nothing reaches a module past an error
         if doctor.gate(args.config, os.environ.get("MODEL") or (None if args.port else "spec")):
             raise ConfigError("make doctor found the errors above")
+        options = options_of(args.config)
         if args.port:
-            provision(harness.Target(args.port), args.board or None, certs, profiles)
+            provision(harness.Target(args.port), args.board or None, certs, profiles, options=options)
         else:
             print("virtual rig in %s (its module and flash persist between runs)" % RIG_DIR.relative_to(ROOT))
             with harness.VirtualRig(RIG_DIR) as rig:
-                provision(harness.Target(rig.connect), args.board or None, certs, profiles)
+                provision(harness.Target(rig.connect), args.board or None, certs, profiles,
+                          options=options)
     except ConfigError as exc:
         print("provision: bad config: %s" % exc, file=sys.stderr)
         return 2

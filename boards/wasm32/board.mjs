@@ -17,8 +17,8 @@
 // inherited fd --uart-fd (the simulator's pty, opened non-blocking and raw by
 // the launcher): a read returns what is waiting, never blocks the VM.
 //
-// --exec CODE: boot, run CODE, print its output and exit (status 1 if it
-// raised): the unit tests run this way, without a REPL. Several --exec run
+// --exec CODE: boot, run CODE, print its output, write the flash back and exit
+// (status 1 if it raised): the unit tests run this way, without a REPL. Several --exec run
 // one after the other, each a top-level call: this port collects garbage only
 // between top-level calls (gc.collect() inside one only asks for it; the
 // heap grows instead), as it cannot scan the WebAssembly stack for roots.
@@ -326,6 +326,10 @@ async function main() {
   const { loadMicroPython } = await import(pathToFileURL(path.resolve(opts.runtime)).href);
   const board = new Board(opts, loadMicroPython);
   await board.boot(false);
+  // the power-cut harness (tools/powercut.py): what the board has written
+  // reaches the host directory now, as a real flash holds it, before the
+  // process is killed
+  globalThis.vboardSaveFlash = () => board.save();
   if (opts.exec !== undefined) {
     let status = 0;
     for (const code of opts.exec) {
@@ -338,6 +342,7 @@ async function main() {
       }
     }
     board.out.flush();
+    board.save();
     process.exit(status);
   }
   process.stderr.write("wasm32: booted\n");
