@@ -5,9 +5,7 @@ import os
 
 import ubxsec
 from ubxsec import rotate
-from ubxsec.at import AtEngine
 from ubxsec.pem import new_md5
-from ubxsec.ring import Ring
 from ubxsec.rotate import JournalError, NoRoom, Rotation, RotationError, gen_name
 from fakeuart import FakeUart, PromptReply, reply, OK
 from checks import exists, raises, remove, scratch_path

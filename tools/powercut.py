@@ -318,7 +318,7 @@ def main(argv=None):
     try:
         for kind in boards:
             for rotation in rotations:
-                log = (lambda line: line.startswith(("BROKEN", kind)) and print(line, flush=True)) \
+                log = (lambda line, kind=kind: line.startswith(("BROKEN", kind)) and print(line, flush=True)) \
                     if args.quiet else (lambda line: print(line, flush=True))
                 n, broken = scenario(rig, kind, rotation, args.sample, log)
                 t = per_board.setdefault(kind, [0, 0])

@@ -60,7 +60,7 @@ def mount_flash():
     import os
     try:
         import vfs
-        vfs.VfsLfs2
+        vfs.VfsLfs2  # noqa: B018 (probes the port for littlefs)
     except (ImportError, AttributeError):
         return
     try:
