@@ -12,7 +12,7 @@ from checks import exists, raises, remove, scratch_path
 
 PATH = scratch_path("ubxsec_unit_rotate.json")
 TMP = PATH + ".tmp"
-KINDS = ("CA", "CC", "PK")
+KINDS = ("CA", "CC", "PK", "SC")
 # small DER SEQUENCEs: what import_bytes checks
 NEW_CA = b"\x30\x03\x02\x01\x07"
 NEW_CC = b"\x30\x03\x02\x01\x08"
@@ -72,12 +72,15 @@ class Pretend:
                     e[:] = [kind, name, md5_of(data)]
                 return reply('+USECMNG: 0,%d,"%s","%s"' % (f[1], name, md5_of(data)), "OK")
             return PromptReply(b">", f[3], store)
-        if op == 3:
+        if op == 3:   # every kind, or (AT+USECMNG=3,<type>) one
+            want = KINDS[f[1]] if len(f) > 1 else None
             out = []
             for kind, name, _ in self.entries:
-                out.append('"%s","%s","cn","2030/01/01"' % (kind, name) if kind != "PK"
-                           else '"PK","%s"' % name)
-            out.append('"CA","PreRoot","pre","2030/01/01 00:00:00"')
+                if want in (None, kind):
+                    out.append('"%s","%s","cn","2030/01/01"' % (kind, name) if kind != "PK"
+                               else '"PK","%s"' % name)
+            if want in (None, "CA"):
+                out.append('"CA","PreRoot","pre","2030/01/01 00:00:00"')
             return reply(*(out + ["OK"]))
         if f[2] == "PreRoot":   # a pre-installed root: listed, never removed
             return reply("+CME ERROR: 3") if op == 2 else \

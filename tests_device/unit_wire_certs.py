@@ -8,7 +8,7 @@ import binascii
 from ubxsec.certs import CA, PK, Certs
 from ubxsec.errors import ProtocolError
 from ubxsec.pem import new_md5
-from fakeuart import PromptReply, reply
+from fakeuart import OK, PromptReply, reply
 from checks import raises, data_file, scratch_path, remove
 from wirekit import engine
 
@@ -29,8 +29,8 @@ def _der_of(data):
 
 
 class _Module:
-    """Takes +USECMNG=0 imports (keeping what it received) and answers
-    other commands from `lines`."""
+    """Takes +USECMNG=0 imports (keeping what it received), lists no entry
+    of any kind, and answers other commands from `lines`."""
 
     def __init__(self):
         self.received = []
@@ -40,6 +40,8 @@ class _Module:
         text = line.decode()
         if text in self.lines:
             return self.lines[text]
+        if text.startswith("AT+USECMNG=3,"):
+            return OK   # a listing of one kind (before each import): empty
         if text.startswith("AT+USECMNG=0,"):
             f = text[len("AT+USECMNG=0,"):].split(",")
             return PromptReply(b"\r\n>", int(f[2]), lambda data: self._stored(f, data))

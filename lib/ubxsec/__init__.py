@@ -111,13 +111,9 @@ class Module:
         from .profiles import SecurityProfile
         return SecurityProfile(self.at, n)
 
-    def clock(self):
-        from .errors import _extension  # the clock's code is package ubxsec-clock
-        return _extension("clock").read(self.at)
-
-    def set_clock(self, t, tz=0):
-        from .errors import _extension
-        _extension("clock").write(self.at, t, tz)
+    def __getattr__(self, name):
+        # clock(), set_clock(t, tz=0): package ubxsec-clock (see extension())
+        return extension("clock" if name in ["clock", "set_clock"] else None, self, name)
 
     def on_urc(self, prefix, handler):
         self.at.on_urc(prefix, handler)
@@ -126,12 +122,25 @@ class Module:
         return self.at.poll()
 
 
-def extension(name):
+def extension(name, obj=None, method=None):
     """ubxsec.<name>, the module of an extension package (lib/ubxsec-NAME.json),
     imported on first use; ImportError naming the package to install if it
-    is missing (or cannot be imported: one older than the core). The core's
-    thin methods (Certs.upload, SecurityProfile.apply, ...) load theirs
-    through it; an extension of its own is loaded the same way."""
+    is missing (or cannot be imported: one older than the core). An
+    extension of its own is loaded the same way.
+
+    With obj, for the __getattr__ of a core class: its method `method`
+    whose code is that package's (name None: no such method, AttributeError),
+    bound to obj; calling it imports the module and calls its function
+    `method` with obj first. As MicroPython's asyncio loads its parts on
+    first use, and for the same reason: a method per rarely used call would
+    cost RAM (about 90 bytes each on a 32-bit port) in every application
+    that loads the class. (The classes test the names against list
+    displays: their qstrs are shared, a tuple constant would store each
+    name again.)"""
+    if obj is not None:
+        if name is None:
+            raise AttributeError(method)
+        return lambda *a, **k: getattr(extension(name), method)(obj, *a, **k)
     try:
         return __import__("ubxsec." + name, None, None, (name,))
     except ImportError as exc:  # its text tells a missing module from a stale one

@@ -77,7 +77,9 @@ class Module:
         """Dispatch URCs that arrived while idle; returns how many other
         lines were dropped."""
 
-def extension(name: str) -> Any:
+def extension(name: str | None, obj: object = None, method: str | None = None) -> Any:
     """ubxsec.<name>, the module of an extension package (lib/ubxsec-NAME.json),
     imported on first use; ImportError naming the package to install if it
-    is missing or older than the core."""
+    is missing or older than the core. With obj (a core class's
+    __getattr__): its method `method` whose code is that package's, bound to
+    obj and imported at the first call; name None: AttributeError."""

@@ -54,7 +54,6 @@ try:  # the builtin module: a Python collections package that extends it
 except ImportError:
     from collections import namedtuple
 from errno import ENOENT
-from io import BytesIO
 from micropython import const
 
 from . import extension
@@ -172,6 +171,13 @@ class Certs:
         self.baud = baud  # the UART's: an import's answer may take its wire time
         self._fs_woken = False  # the AT+ULSTFILE workaround ran
 
+    def __getattr__(self, name):
+        # upload(src, module_filename), import_from_module_file(filename,
+        # kind, name, password=None, expect_md5=None, replace=False),
+        # der_md5(src, kind=CA): package ubxsec-modfile (see ubxsec.extension)
+        return extension("modfile" if name in ["upload", "import_from_module_file", "der_md5"]
+                         else None, self, name)
+
     # -- imports -------------------------------------------------------------
 
     def import_file(self, path, kind, name, password=None, replace=False):
@@ -189,29 +195,6 @@ class Certs:
         source = memory_source(data, lead)
         source.known = digest
         return self.at.run(self._import(cmd, size, source, code, name, password, replace))
-
-    def import_from_module_file(self, filename, kind, name, password=None, expect_md5=None,
-                                replace=False):
-        """Import a file already on the module's file system (op code 1).
-        Returns the module's MD5; with expect_md5 (e.g. from der_md5()) a
-        different one raises VerifyError; replace as import_file(). Package
-        ubxsec-modfile."""
-        return extension("modfile").import_from_module_file(self, filename, kind, name,
-                                                            password, expect_md5, replace)
-
-    def der_md5(self, src, kind=CA):
-        """MD5 (hex) of the DER the module would store for a local file path
-        or DER/PEM bytes, checked as an import of `kind` would be (for
-        import_from_module_file()'s expect_md5). Package ubxsec-modfile."""
-        return extension("modfile").der_md5(self, src, kind)
-
-    # -- module file system (package ubxsec-modfile) -------------------------
-
-    def upload(self, src, module_filename):
-        """Write a local file (path) or bytes to the module's file system with
-        AT+UDWNFILE, byte for byte (for import_from_module_file()); returns
-        the size."""
-        return extension("modfile").upload(self, src, module_filename)
 
     # -- management ----------------------------------------------------------
 
@@ -249,6 +232,20 @@ class Certs:
                 raise ProtocolError("%s entry in a %s listing" % (entry.kind, want))
             entries.append(entry)
         return entries
+
+    def check_replace(self, code, name, what):
+        """Generator: ValueError (naming what) if the module holds name
+        under another kind than code. The module keeps one entry per name,
+        whatever its kind: an import would replace the other kind's
+        silently. A listing per other kind (three short answers: one
+        listing of all would hold the pre-installed roots, and its lines
+        would cost the import about 2 KB of heap on a 32-bit port)."""
+        for k in range(4):
+            if k != code:
+                for e in (yield from self._list(k)):
+                    if e.name == name:
+                        raise ValueError("%s: %s %r on the module would be lost (replace=True)"
+                                         % (what, e.kind, name))
 
     def _item(self, op, kind, name):
         """Op code op (2 remove, 4 MD5) on a stored item: None, or the MD5."""
@@ -290,14 +287,8 @@ class Certs:
     def _import(self, cmd, size, source, code, name, password, replace, path=None, f=None):
         what = "import %s %r" % (KINDS[code], name) + (" from " + path if path else "")
         try:
-            # the module keeps one entry per name, whatever its kind: an
-            # import would replace the other kind's silently
-            for k in range(0 if replace else 4):
-                if k != code:
-                    for e in (yield from self._list(k)):
-                        if e.name == name:
-                            raise ValueError("%s: %s %r on the module would be lost "
-                                             "(replace=True)" % (what, e.kind, name))
+            if not replace:
+                yield from self.check_replace(code, name, what)
             try:
                 lines = yield from self._transfer(cmd, size, source, code, password)
             except AtError as exc:  # ERROR / +CME ERROR: the module refused the data
@@ -503,6 +494,9 @@ def memory_source(data, pos):
     """A Source over data in memory from pos: bytes are shared through
     BytesIO (its readinto copies without allocating)."""
     if isinstance(data, bytes):
+        # imported here: on ports where io is a Python module (the
+        # WebAssembly one) a file import never loads it
+        from io import BytesIO
         r = BytesIO(data)
         r.seek(pos)
         return Source(r)

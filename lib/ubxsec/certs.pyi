@@ -7,7 +7,7 @@ A bad argument raises ValueError before a byte is written; a refusal by
 the module raises CmeError naming the operation, kind, name or file.
 """
 
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, Generator, NamedTuple
 
 CA: Final = 0
 CC: Final = 1
@@ -68,6 +68,10 @@ class Certs:
         """The module's MD5 (32 lowercase hex digits) of a stored item."""
     def list(self, kind: int | str | None = None) -> list[Entry]:
         """User entries and pre-installed roots, in the module's order."""
+    def check_replace(self, code: int, name: str, what: str) -> Generator[Any, Any, None]:
+        """Generator (extensions' plumbing): ValueError naming `what` if the
+        module holds name under another kind than code (0-3)."""
+
     def transfer_ms(self, size: int) -> int:
         """Timeout of a '>' transfer of size bytes: the engine's timeout plus
         the data's wire time at the UART's baud rate, +25%."""

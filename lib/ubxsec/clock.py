@@ -74,6 +74,16 @@ def write(at, t, tz=0):
     at.command("+CCLK=" + quoted(cclk_text(t, tz), 20, "clock"))
 
 
+def clock(m):
+    """Module.clock(): read() on m's engine."""
+    return read(m.at)
+
+
+def set_clock(m, t, tz=0):
+    """Module.set_clock(t, tz=0): write() on m's engine."""
+    write(m.at, t, tz)
+
+
 def date(t):
     """'YYYY/MM/DD' of a clock tuple, for messages."""
     return "%04d/%02d/%02d" % t[:3]

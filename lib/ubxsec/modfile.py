@@ -17,7 +17,7 @@ the public names of ubxsec.certs and ubxsec.errors are used.
 from micropython import const
 
 from .certs import (KINDS, PK, Source, buffer_len, check_size, inspect, kind_code, md5_answer,
-                    md5_text, memory_source, open_file, open_source, parse_entry, password_param,
+                    md5_text, memory_source, open_file, open_source, password_param,
                     redacted, to_hex, verify)
 from .errors import named
 from .params import quoted
@@ -25,8 +25,6 @@ from .params import quoted
 _NAME_MAX = const(200)      # as certs' (no series takes more)
 _FILENAME_MAX = const(63)
 _SCRATCH = const(64)  # der_md5 of a file: what is read and hashed at a time
-# listing lines carry no prefix: `"CA","name",...` (or an unquoted CA), as in certs
-_LIST_INFO = ('"', "CA", "CC", "PK", "SC", "VC", "PU")
 
 
 def import_from_module_file(certs, filename, kind, name, password=None, expect_md5=None,
@@ -42,19 +40,13 @@ def import_from_module_file(certs, filename, kind, name, password=None, expect_m
         expect_md5 = md5_text(expect_md5, ValueError)
     at = certs.at
     what = "import %s %r from module file %r" % (KINDS[code], name, filename)
-    return at.run(_import(at, named(at.exchange(cmd, secret=code == PK, redact=redacted(password)),
-                                    what), code, name, expect_md5, replace, what))
+    return at.run(_import(certs, named(at.exchange(cmd, secret=code == PK, redact=redacted(password)),
+                                        what), code, name, expect_md5, replace, what))
 
 
-def _import(at, gen, code, name, expect_md5, replace, what):
-    # the module keeps one entry per name whatever its kind (as certs' import)
-    for k in range(0 if replace else 4):
-        if k != code:
-            for line in (yield from named(at.exchange("+USECMNG=3,%d" % k, info=_LIST_INFO), "list")):
-                e = parse_entry(line)
-                if e.name == name:
-                    raise ValueError("%s: %s %r on the module would be lost (replace=True)"
-                                     % (what, e.kind, name))
+def _import(certs, gen, code, name, expect_md5, replace, what):
+    if not replace:   # as a stream import: the module keeps one entry per name
+        yield from certs.check_replace(code, name, what)
     got = md5_answer((yield from gen), 1, code, name)
     verify(got, expect_md5 or got, name)
     return got
@@ -90,7 +82,7 @@ def _upload(gen, source, size):
     return size
 
 
-def der_md5(certs, src, kind):
+def der_md5(certs, src, kind=0):
     """Certs.der_md5(): the MD5 (hex) of the DER an import would store,
     src checked as that import checks it (no command: a plain value)."""
     code = kind_code(kind)

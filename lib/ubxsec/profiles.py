@@ -132,6 +132,15 @@ class SecurityProfile:
         self.id = check_int(profile_id, range(5), "profile_id")
         self.batch = None    # list while apply() collects commands
 
+    def __getattr__(self, name):
+        # the methods whose code is an extension's (see ubxsec.extension;
+        # their documentation is in profiles.pyi): cipher suites by IANA code
+        # (Table 26), the setting read back, whole configurations; op code 13
+        return extension("profiles_more" if name in [
+            "cipher_suite_iana", "add_cipher", "remove_cipher", "cipher_list", "ciphers", "apply",
+            "read_all"] else "session" if name in ["session_status", "session_type", "session_data"]
+            else None, self, name)
+
     # -- plumbing: the public surface of the extensions -------------------
     def send(self, cmd, secret=False, data=None):
         """Send cmd (with data (size, source) after a '>' prompt if given),
@@ -255,31 +264,6 @@ class SecurityProfile:
         """Legacy suite number 0-33 (Table 26); 0 is the default list."""
         return self.put(2, _arg(legacy, 34, "cipher_suite"))
 
-    def cipher_suite_iana(self, code):
-        """Exactly one suite, by IANA code (e.g. 0xC02B)."""
-        return extension("profiles_more").one(self, code)
-
-    def add_cipher(self, codes):
-        """Add a code, or each of a list, to the suite list (form 100)."""
-        return extension("profiles_more").edit(self, codes, 0)
-
-    def remove_cipher(self, codes):
-        """Remove codes from the suite list; removing the last one makes the
-        module fall back to legacy suite 0."""
-        return extension("profiles_more").edit(self, codes, 1)
-
-    def cipher_list(self, codes):
-        """Make the suite list hold exactly codes (membership, not order):
-        reads the current setting, adds what is missing, then removes the
-        rest. Another form in effect counts as an empty list (the module
-        starts a new list on the first addition)."""
-        return extension("profiles_more").make_list(self, codes)
-
-    def ciphers(self):
-        """The cipher setting: ("legacy", n), ("iana", code) or
-        ("list", [code, ...])."""
-        return extension("profiles_more").read(self)
-
     def key_password(self, password):
         """Password of the client private key (write-only)."""
         return self.put(7, quoted(password, 128, "key_password"), True)
@@ -302,38 +286,6 @@ class SecurityProfile:
         if name is not None:
             return self.put(12, quoted(name, 200, "pinning") + "," + _arg(level, 3, "level"))
         return self.at.run(self.reader("pinning"))
-
-    # -- op code 13, session resumption: package ubxsec-session -------
-    def session_status(self, status=None):
-        """Session resumption: 0 disabled, 1 enabled, 2 data configured."""
-        return extension("session").session_status(self, status)
-
-    def session_type(self, kind=None):
-        """0 session ID, 1 ticket, 3 PSK ticket, 10/11/13 the same with
-        local encryption."""
-        return extension("session").session_type(self, kind)
-
-    def session_data(self, tag, *values):
-        """Session data of data tag 2, 3, 5, 12, 13 or 15. Tag 2 takes and
-        returns session_id_b64, master_secret_b64; the others one base64
-        string, its size sent alongside (tags 5, 15: after a '>' prompt).
-        An empty string clears tags 3, 12 and 13."""
-        return extension("session").session_data(self, tag, *values)
-
-    # -- whole configurations -----------------------------------------
-    def apply(self, config, reset=False):
-        """Set every key of config (keys: the setter names; a tuple value is
-        the argument list of psk, psk_identity, pinning and session_data).
-        Everything is checked before the first write (a cipher_list reads
-        the current list first); reset=True starts from factory values.
-        A refusal by the module stops at that command: its error propagates
-        and the keys before it stay set."""
-        return extension("profiles_more").apply(self, config, reset)
-
-    def read_all(self):
-        """Every readable setting, keyed as apply() takes it (the key
-        password and PSK are write-only; session data is SessionKeeper's)."""
-        return extension("profiles_more").read_all(self)
 
 
 # The settings table, one column per name, one row per setting:

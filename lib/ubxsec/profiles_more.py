@@ -1,5 +1,6 @@
 """The less used part of SecurityProfile (package ubxsec-profiles_more),
-imported on first use by its thin methods there: op code 2 by IANA code, one
+loaded on the first call of its methods there (SecurityProfile.__getattr__,
+ubxsec.extension()): op code 2 by IANA code, one
 suite (form 99) or a list of suites (form 100) checked against the spec's
 Table 26, the setting read back; and whole configurations, apply() and
 read_all(). A profile set by name and level (and the legacy cipher_suite())
@@ -70,8 +71,8 @@ def _codes(codes):
     return out
 
 
-def one(p, code):
-    """Profile p uses exactly one suite (form 99)."""
+def cipher_suite_iana(p, code):
+    """SecurityProfile.cipher_suite_iana(): exactly one suite (form 99)."""
     if isinstance(code, (list, tuple)):
         raise ValueError("one cipher")
     return p.put(2, "99," + _codes(code)[0])
@@ -106,14 +107,22 @@ def _sent(p, items, fresh):
         yield from p.exchange(*item)
 
 
-def edit(p, codes, n):
-    """Form 100: add (n=0) or remove (n=1) a code, or each of a list."""
-    return _send(p, _edits(p, _codes(codes), n))
+def add_cipher(p, codes):
+    """SecurityProfile.add_cipher(): form 100, add a code or each of a list."""
+    return _send(p, _edits(p, _codes(codes), 0))
 
 
-def make_list(p, codes):
-    """p's suite list holds exactly codes: read it, add what is missing,
-    then remove the rest."""
+def remove_cipher(p, codes):
+    """SecurityProfile.remove_cipher(): form 100, remove a code or each of
+    a list (removing the last one makes the module fall back to legacy
+    suite 0)."""
+    return _send(p, _edits(p, _codes(codes), 1))
+
+
+def cipher_list(p, codes):
+    """SecurityProfile.cipher_list(): p's suite list holds exactly codes
+    (membership, not order): read it, add what is missing, then remove the
+    rest. Another form in effect counts as an empty list."""
     return _send(p, [(_codes(codes), None, None)])
 
 
@@ -131,8 +140,9 @@ def _cipher(f, _):
     raise ProtocolError("bad cipher")
 
 
-def read(p):
-    """("legacy", n), ("iana", code) or ("list", [code, ...])."""
+def ciphers(p):
+    """SecurityProfile.ciphers(): ("legacy", n), ("iana", code) or
+    ("list", [code, ...])."""
     return p.at.run(p.read_op(2, _cipher))
 
 
