@@ -58,23 +58,20 @@ class Module:
         self.at = AtEngine(uart, self.ring, timeout_ms=timeout_ms, chunk=chunk, trace=trace,
                            line_max=line_max)
         self.at.set_startup(("E0", "+CMEE=2"))
-        # last: a bad argument above leaves no handler attached
-        self.irq_mode = self._attach(uart, irq_hard)
         self._certs = None
-
-    def _attach(self, uart, hard):
-        """Hook the ring's handler to the UART IRQ; returns the trigger's name
-        or "poll"."""
+        # last: a bad argument above leaves no handler attached. The ring's
+        # handler on the UART IRQ: irq_mode is the trigger's name or "poll"
+        self.irq_mode = "poll"
         irq = getattr(uart, "irq", None)
         for name in ("IRQ_RXIDLE", "IRQ_RX"):
             trigger = getattr(uart, name, None)
             if irq and trigger is not None:
                 try:
-                    irq(handler=self.ring.irq_handler, trigger=trigger, hard=hard)
-                    return name
+                    irq(handler=self.ring.irq_handler, trigger=trigger, hard=irq_hard)
+                    self.irq_mode = name
+                    break
                 except (TypeError, ValueError, OSError):
                     pass  # this port refuses it: try the next, or poll
-        return "poll"
 
     def start(self):
         """Echo off, verbose +CME errors. Optional: the first command does it."""
@@ -94,18 +91,15 @@ class Module:
     def certs(self):
         if self._certs is None:
             from .certs import Certs
-            self._certs = Certs(self.at, self._baud())
+            # the UART's baud rate from its repr ("UART(0, baudrate=115200,
+            # ...)" on every port); 9600 if it does not say (import
+            # timeouts then err long)
+            r = repr(self.uart)
+            i = j = r.find("baudrate=") + 9
+            while r[j:j + 1].isdigit():
+                j += 1
+            self._certs = Certs(self.at, int(r[i:j]) if j > i > 8 else 9600)
         return self._certs
-
-    def _baud(self):
-        """The UART's baud rate from its repr ("UART(0, baudrate=115200, ...)"
-        on every port); 9600 if it does not say (import timeouts then err
-        long). A method: dir(ubxsec) shows the API only."""
-        r = repr(self.uart)
-        i = j = r.find("baudrate=") + 9
-        while r[j:j + 1].isdigit():
-            j += 1
-        return int(r[i:j]) if j > i > 8 else 9600
 
     def profile(self, n):
         from .profiles import SecurityProfile

@@ -392,10 +392,53 @@ def inspect(data, code, password):
 
 def open_source(path, code, password):
     """(open file, size, Source) for the file at path, checked as an import
-    of code checks it; a bad file is a ValueError naming path."""
+    of code checks it; a bad file is a ValueError naming path. Reads its
+    head (and a PEM's BEGIN line and tail) to check it first; the file is
+    left where sending starts."""
     f, total = open_file(path)
     try:
-        return (f,) + _file_source(f, total, code, password)
+        peek = bytearray(_PEEK)  # per import, as the decoder: a Certs keeps no buffer
+        n = f.readinto(peek)
+        if n and peek[0] == 0x30:
+            _check_der(peek, n, total)
+            f.seek(0)
+            return f, check_size(total), Source(f, new_md5())
+        # PEM: whitespace around it is not sent (the module refuses it)
+        lead = _trim(peek, 0, n)[0]
+        f.seek(lead)
+        n = f.readinto(peek)
+        if not n:
+            raise ValueError("empty file" if not total else "whitespace only")
+        if peek[0] != 0x2D:
+            raise ValueError("neither DER nor PEM (-----BEGIN)")
+        # a decoder per import: none is kept between imports (its buffers,
+        # MD5 object and decoding generator stay in RAM no longer than needed)
+        dec = PemDecoder()
+        dec.feed(peek, n)  # checks the BEGIN line now
+        if not dec.label:
+            raise ValueError("PEM: no BEGIN line at the start")
+        _check_label(dec, code, password)
+        # one PEM object per file: a chain is refused before the command goes
+        # out, not once its bytes did (the decoder only sees it while
+        # streaming). Read through peek, each read overlapping the last by 9.
+        pos = lead + 10
+        while True:
+            f.seek(pos)
+            n = f.readinto(peek)
+            i = peek.find(b"-----BEGIN", 0, n)
+            if i >= 0:
+                raise ValueError("PEM: more than one PEM object (byte %d)" % (pos + i - lead))
+            if n < _PEEK:
+                break
+            pos += n - 9
+        start = max(lead, total - _PEEK)
+        f.seek(start)
+        tail = _trim(peek, 0, f.readinto(peek))
+        if tail[0] == tail[1]:
+            raise ValueError("PEM: over %d bytes of whitespace at the end" % _PEEK)
+        dec.reset()
+        f.seek(lead)
+        return f, check_size(start + tail[1] - lead), Source(f, None, dec)
     except BaseException as exc:
         f.close()
         if isinstance(exc, ValueError):
@@ -403,61 +446,7 @@ def open_source(path, code, password):
         raise
 
 
-def _file_source(f, total, code, password):
-    """(size, Source) for an open file of total bytes, positioned where
-    sending starts. Reads its head (and a PEM's BEGIN line and tail) to
-    check it first."""
-    peek = bytearray(_PEEK)  # per import, as the decoder: a Certs keeps no buffer
-    n = f.readinto(peek)
-    if n and peek[0] == 0x30:
-        _check_der(peek, n, total)
-        f.seek(0)
-        return check_size(total), Source(f, new_md5())
-    # PEM: whitespace around it is not sent (the module refuses it)
-    lead = _trim(peek, 0, n)[0]
-    f.seek(lead)
-    n = f.readinto(peek)
-    if not n:
-        raise ValueError("empty file" if not total else "whitespace only")
-    if peek[0] != 0x2D:
-        raise ValueError("neither DER nor PEM (-----BEGIN)")
-    # a decoder per import: none is kept between imports (its buffers,
-    # MD5 object and decoding generator stay in RAM no longer than needed)
-    dec = PemDecoder()
-    dec.feed(peek, n)  # checks the BEGIN line now
-    if not dec.label:
-        raise ValueError("PEM: no BEGIN line at the start")
-    _check_label(dec, code, password)
-    # one PEM object per file: a chain is refused before the command goes
-    # out, not once its bytes did (the decoder only sees it while streaming)
-    i = _find_begin(f, lead + 10, peek)
-    if i >= 0:
-        raise ValueError("PEM: more than one PEM object (byte %d)" % (i - lead))
-    start = max(lead, total - _PEEK)
-    f.seek(start)
-    tail = _trim(peek, 0, f.readinto(peek))
-    if tail[0] == tail[1]:
-        raise ValueError("PEM: over %d bytes of whitespace at the end" % _PEEK)
-    dec.reset()
-    f.seek(lead)
-    return check_size(start + tail[1] - lead), Source(f, None, dec)
-
-
 # -- helpers -----------------------------------------------------------------
-
-
-def _find_begin(f, pos, buf):
-    """File offset of the first "-----BEGIN" in f at or after pos, or -1:
-    read through buf, each read overlapping the last by 9 bytes."""
-    while True:
-        f.seek(pos)
-        n = f.readinto(buf)
-        i = buf.find(b"-----BEGIN", 0, n)
-        if i >= 0:
-            return pos + i
-        if n < len(buf):
-            return -1
-        pos += n - 9
 
 
 def open_file(path):

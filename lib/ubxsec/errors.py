@@ -26,21 +26,6 @@ _CME_TEXTS = ("|3:operation not allowed|4:operation not supported|20:memory full
               "|25:invalid characters in text string|50:incorrect parameters|100:unknown|")
 
 
-def _cme_code(text):
-    """The number of a verbose +CME ERROR text, or None if the table lacks it."""
-    i = _CME_TEXTS.find(":%s|" % text.strip().lower())
-    if i > 0:
-        return int(_CME_TEXTS[_CME_TEXTS.rfind("|", 0, i) + 1:i])
-
-
-def _cme_text(code):
-    """The 27.007 text of a numeric code (AT+CMEE=1), or None."""
-    i = _CME_TEXTS.find("|%d:" % code)
-    if i >= 0:
-        i = _CME_TEXTS.find(":", i) + 1
-        return _CME_TEXTS[i:_CME_TEXTS.find("|", i)]
-
-
 class CmeError(AtError):
     """+CME ERROR: carries the numeric code (or None), the verbose text (or
     None), `what` was refused (operation, kind and name or file; never a
@@ -48,9 +33,18 @@ class CmeError(AtError):
     known code its text. str(e): what, text, code and the likely cause."""
 
     def __init__(self, code=None, text=None, what=None, hint=None):
-        if code is None and text:
-            code = _cme_code(text)
-        msg = text or (code is not None and _cme_text(code)) or "refused"
+        t = _CME_TEXTS
+        if code is None and text:   # the number of a verbose text the table holds
+            i = t.find(":%s|" % text.strip().lower())
+            if i > 0:
+                code = int(t[t.rfind("|", 0, i) + 1:i])
+        msg = text
+        if not msg and code is not None:   # the text of a numeric code (AT+CMEE=1)
+            i = t.find("|%d:" % code)
+            if i >= 0:
+                i = t.find(":", i) + 1
+                msg = t[i:t.find("|", i)]
+        msg = msg or "refused"
         if code is not None:
             msg += " (+CME ERROR: %d)" % code
         if what:

@@ -82,8 +82,11 @@ class PemDecoder:
     def __init__(self):
         # where the port emits native code, pem_viper feeds body lines to a
         # native base64 run past the generator (and a larger buffer: fewer
-        # returns to bytecode); _st is the state both share
-        attach = _native()
+        # returns to bytecode); _st is the state both share. Asked once.
+        global _attach
+        if _attach == 0:
+            _attach = native_part("pem_viper", _CLASS, _BODY)
+        attach = _attach
         self._out = bytearray(_OUT_NATIVE if attach else _OUT)
         self._out_mv = memoryview(self._out)
         self._line = bytearray(_LINE)
@@ -272,7 +275,10 @@ class PemDecoder:
                         else:
                             line[line_n] = c
                             line_n += 1
-                            if c == 0x2D and state == _HEAD and _closes(line, line_n):
+                            # the dashes closing the BEGIN line (after a label
+                            # of at least one byte)
+                            if c == 0x2D and state == _HEAD and line_n > _BEGIN_N + 5 \
+                                    and _has_at(line, line_n - 5, _DASHES):
                                 self._line_n = line_n
                                 self._parse_begin(i)
                                 state = _HEADEND
@@ -434,13 +440,6 @@ def native_part(name, *args):
 _attach = 0  # pem_viper's attach, or None; 0: not asked yet
 
 
-def _native():
-    global _attach
-    if _attach == 0:
-        _attach = native_part("pem_viper", _CLASS, _BODY)
-    return _attach
-
-
 def _claimed(buf, n):
     """The length a DER SEQUENCE starting buf[:n] claims (header included),
     or -1 if buf does not start one (then nothing is checked)."""
@@ -456,12 +455,6 @@ def _claimed(buf, n):
     for j in range(b):
         v = v << 8 | buf[2 + j]
     return 2 + b + v
-
-
-def _closes(line, n):
-    """The BEGIN line of n bytes ends in the dashes that close it (after a
-    label of at least one byte)."""
-    return n > _BEGIN_N + 5 and _has_at(line, n - 5, _DASHES)
 
 
 def _has_at(buf, pos, const_bytes):

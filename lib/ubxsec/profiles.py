@@ -80,19 +80,6 @@ def _arg(value, n, what):
     return "%d" % check_int(value, range(n), what)
 
 
-def _hostname(v, what):
-    """A server_hostname or sni value (already checked as an AT string)
-    that is a hostname: dot-separated labels of 1-63 letters, digits and
-    '-', neither first nor last in a label, 253 characters at most, a final
-    dot allowed; "" (no name) too. The same rule and message as
-    `make provision`'s (tools/provision.py)."""
-    for label in (v[:-1] if v[-1:] == "." else v).split("."):
-        if v and not (0 < len(label) < 64 and label[0] != "-" != label[-1] and len(v) < 254
-                      and only(label.lower(), _HOST)):
-            raise ValueError("%s: %r is not a hostname (letters, digits, '-' and dots; no spaces)"
-                             % (what, v))
-
-
 def _key_text(value, hex, n, what):
     """A PSK or PSK identity as parameters: ASCII text (no type field, so
     modules without one accept it) or hex text (type 1, twice as long)."""
@@ -206,8 +193,17 @@ class SecurityProfile:
         if n == 2 and (value is True or value is False):
             value = int(value)
         s = _arg(value, n, what)
-        if op == 4 or op == 10:  # server_hostname, sni
-            _hostname(value, what)
+        if op == 4 or op == 10:
+            # server_hostname, sni (checked as an AT string now): a hostname,
+            # dot-separated labels of 1-63 letters, digits and '-', neither
+            # first nor last in a label, 253 characters at most, a final dot
+            # allowed; "" (no name) too. The same rule and message as `make
+            # provision`'s (tools/provision.py)
+            for label in (value[:-1] if value[-1:] == "." else value).split("."):
+                if value and not (0 < len(label) < 64 and label[0] != "-" != label[-1]
+                                  and len(value) < 254 and only(label.lower(), _HOST)):
+                    raise ValueError("%s: %r is not a hostname (letters, digits, '-' and dots; "
+                                     "no spaces)" % (what, value))
         return self.put(op, s)
 
     # -- op codes taking one int or one str: _simple() with their limits --
