@@ -40,7 +40,8 @@ def _require(tool):
 
 def _run_unix64(name, tmp_path):
     _require(MICROPYTHON)
-    env = dict(os.environ, MICROPYPATH="%s:%s" % (LIB, DEVICE))
+    # .frozen: the port's frozen modules (asyncio) stay importable
+    env = dict(os.environ, MICROPYPATH="%s:%s:.frozen" % (LIB, DEVICE))
     return subprocess.run(
         [str(MICROPYTHON), "-X", "heapsize=" + HEAP, str(DEVICE / "runner.py"), name],
         cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=240,

@@ -1,6 +1,6 @@
 """+USECCHIP: the module's immutable chip ID."""
 
-from .errors import ProtocolError
+from .errors import AtError, ProtocolError, _refused
 
 
 def parse_chip_id(lines):
@@ -20,6 +20,17 @@ def parse_chip_id(lines):
     if not v:
         raise ProtocolError("bad +USECCHIP answer %r" % (lines,))
     return v
+
+
+def chip_id(at, timeout_ms=None):
+    """Generator over at.exchange(): the chip ID (Module.chip_id, and
+    AsyncModule.chip_id through the same code); a refusal names what was
+    refused."""
+    try:
+        lines = yield from at.exchange("+USECCHIP", timeout_ms)
+    except AtError as exc:
+        raise _refused(exc, "read the chip ID")
+    return parse_chip_id(lines)
 
 
 def read_chip_id(at, timeout_ms=None):
