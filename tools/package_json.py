@@ -45,6 +45,7 @@ EXTENSIONS = {
     # MD5 for firmware whose hashlib has none (stm32 without SSL); md5_viper
     # holds the source of its native transform, loaded only where it compiles
     "md5": ("md5", "md5_viper"),
+    "aio": ("aio",),            # the asyncio front end (AsyncModule)
 }
 
 
