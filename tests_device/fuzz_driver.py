@@ -74,8 +74,8 @@ def _op_raw(at, fake):
 
 
 def _op_chip(at, fake):
-    from ubxsec.chip import read_chip_id
-    return read_chip_id(at)
+    from ubxsec.chip import chip_id
+    return at.run(chip_id(at))
 
 
 def _op_poll(at, fake):

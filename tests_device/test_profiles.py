@@ -48,10 +48,10 @@ def test_reset_gives_the_factory_values():
 def test_apply_and_read_all_round_trip():
     config = {
         "validation_level": 3, "tls_version": 3, "cipher_list": [0xC02B, 0xC02F],
-        "ca_name": "ca_iname", "server_hostname": "server_hostname",
+        "ca_name": "ca_iname", "server_hostname": "server.example",
         "client_cert_name": "cc_iname", "client_key_name": "pk_iname",
         "key_password": "xxxxx", "psk": ("00aBfF", True),
-        "psk_identity": ("0001FF22", True), "sni": "server_sni",
+        "psk_identity": ("0001FF22", True), "sni": "sni.example",
         "psk_from_rot": True, "pinning": ("my_srv_cert", 1), "session_status": 1,
         "session_type": 1, "ztp": 2, "alpn": "h2,http/1.1", "database": 1,
     }
@@ -120,10 +120,10 @@ PLAIN = (
     ("validation_level", (0, 1, 2, 3)),                  # op 0
     ("tls_version", (0, 1, 2, 3)),                       # op 1
     ("ca_name", ("c" * 200, "rig_ca", "")),              # op 3
-    ("server_hostname", ("h" * 256, "rig.example")),     # op 4
+    ("server_hostname", (("h" * 63 + ".") * 3 + "h" * 61, "rig.example")),  # op 4: 253, a hostname's most
     ("client_cert_name", ("n" * 200, "rig_cc")),         # op 5
     ("client_key_name", ("k" * 200, "rig_pk")),          # op 6
-    ("sni", ("s" * 128, "sni.example")),                 # op 10
+    ("sni", (("s" * 63 + ".") * 2, "sni.example")),     # op 10: 128 chars, a hostname
     ("psk_from_rot", (True, False)),                     # op 11
     ("ztp", (0, 1, 2)),                                  # op 14
     ("alpn", ("a" * 255, "h2,http/1.1", "")),            # op 15

@@ -8,7 +8,7 @@ from ubxsec.profiles import SecurityProfile
 from fakeuart import FakeUart, OK
 
 PUBLIC = ("AtError", "AtTimeout", "CA", "CC", "CmeError", "Module", "PK", "ProtocolError",
-          "RingOverflow", "SC", "TransferError", "UbxError", "VerifyError")
+          "RingOverflow", "SC", "TransferError", "UbxError", "VerifyError", "extension")
 
 
 def test_top_level_names_are_the_public_api():
@@ -49,3 +49,9 @@ def test_settings_are_named_methods_sending_their_op_code():
         del uart.commands[:]
         getattr(p, name)(value)
         assert uart.commands[-1] == b"AT+USECPRF=1,%d,%s" % (op, wire), (name, uart.commands)
+
+
+def test_no_private_name_at_the_top_level():
+    # dir(ubxsec) at the REPL: the API and the package's dunders, nothing else
+    private = [n for n in dir(ubxsec) if n.startswith("_") and not n.startswith("__")]
+    assert not private, private

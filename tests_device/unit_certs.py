@@ -66,6 +66,8 @@ class FakeModule:
         text = line.decode()
         if text in self.lines:
             return self.lines[text]
+        if text.startswith("AT+USECMNG=3,"):
+            return OK   # a listing of one kind: empty
         if text.startswith("AT+USECMNG=0,") or text.startswith("AT+UDWNFILE="):
             size = int(text.rsplit(",", 1)[1]) if text.startswith("AT+UDWNFILE=") else int(
                 text.split(",")[3])
@@ -98,9 +100,12 @@ def test_import_bytes_pem_thawte():
     m, uart, _ = rig()
     pem = data_file("thawte.pem")
     assert m.certs.import_bytes(pem, CA, "ThawteCA") == THAWTE_MD5
-    assert uart.commands == STARTUP + [b'AT+USECMNG=0,0,"ThawteCA",1516']
+    # the other kinds' listings first: no entry of theirs has that name
+    assert uart.commands == STARTUP + [b"AT+USECMNG=3,1", b"AT+USECMNG=3,2", b"AT+USECMNG=3,3",
+                                       b'AT+USECMNG=0,0,"ThawteCA",1516']
     assert uart.payloads == [pem]
-    assert bytes(uart.written) == b'ATE0\rAT+CMEE=2\rAT+USECMNG=0,0,"ThawteCA",1516\r' + pem
+    assert bytes(uart.written) == (b'ATE0\rAT+CMEE=2\rAT+USECMNG=3,1\rAT+USECMNG=3,2\rAT+USECMNG=3,3\r'
+                                   b'AT+USECMNG=0,0,"ThawteCA",1516\r' + pem)
 
 
 def test_import_file_pem_streams_the_file_as_is():
@@ -486,6 +491,22 @@ class _StepAt:
         md5 = binascii.hexlify(self.sent.digest()).decode()
         return ['+USECMNG: 0,%s,%s,"%s"' % (cmd.split(",")[1], name, md5)]
 
+    def exchange_data(self, cmd, size, source, timeout_ms=None, secret=False, redact=None):
+        return self.command_with_data(cmd, size, source, timeout_ms, secret, redact)
+        yield  # the engine contract's generator form
+
+    def exchange(self, cmd, timeout_ms=None, **kw):
+        return []  # the listings before an import: empty
+        yield
+
+    def run(self, gen):
+        # the blocking engine's run(): drive the generator to its end
+        try:
+            while True:
+                gen.send(None)
+        except StopIteration as stop:
+            return stop.value
+
 
 def test_der_file_chunk_loop_allocates_nothing():
     at = _StepAt()
@@ -523,7 +544,7 @@ class _QuietModule:
             self.owed -= n
             if not self.owed:
                 self._say(self.answer)
-        elif buf[off + 3] == 0x55:  # AT+U...: the import
+        elif buf[off + 3] == 0x55 and buf[off + 11] == 0x30:  # AT+USECMNG=0: the import
             self.owed = self.size
             self._say(b">")
         else:
@@ -774,3 +795,90 @@ def test_list_with_foreign_urcs_and_a_time_in_the_expiry():
         Entry("CA", "ThawteCA", "thawte Primary Root CA", "2036/07/16 23:59:59"),
         Entry("PK", "MyKey", None, None)]
     assert m.at.urc_dropped == 3
+
+
+def test_answers_without_a_space_after_the_colon_are_read():
+    # LENA-R8 drops the space after "+USECMNG:" on some answers
+    fake = FakeModule()
+    fake.lines['AT+USECMNG=4,0,"ThawteCA"'] = reply('+USECMNG:4,0,"ThawteCA","%s"' % THAWTE_MD5, "OK")
+    fake.lines['AT+USECMNG=1,0,"T","t.pem"'] = reply('+USECMNG:1,0,"T","%s"' % THAWTE_MD5, "OK")
+    fake.import_result = reply('+USECMNG:0,0,"ThawteCA","%s"' % THAWTE_MD5, "OK")
+    m, uart, _ = rig(fake)
+    assert m.certs.md5(CA, "ThawteCA") == THAWTE_MD5
+    assert m.certs.import_bytes(data_file("thawte.pem"), CA, "ThawteCA") == THAWTE_MD5
+    assert m.certs.import_from_module_file("t.pem", CA, "T") == THAWTE_MD5
+    # another prefix glued on is still not an answer
+    fake.lines['AT+USECMNG=4,0,"ThawteCA"'] = reply('+USECMNGX:4,0,"ThawteCA","%s"' % THAWTE_MD5, "OK")
+    raises(ProtocolError, m.certs.md5, CA, "ThawteCA")
+
+
+def test_a_failed_1912_workaround_keeps_the_modules_refusal():
+    # SARA-R422's 1912, then AT+ULSTFILE fails, or the import again fails
+    for lst, again, got in ((reply("ERROR"), None, "got: ERROR"),
+                            (reply("+ULSTFILE:", "OK"), reply("ERROR"), "got: ERROR"),
+                            (reply("+ULSTFILE:", "OK"), reply("+CME ERROR: memory full"),
+                             "got: memory full (+CME ERROR: 20)")):
+        state = {"n": 0}
+
+        def responder(line, lst=lst, again=again, state=state):
+            if line == b"AT+ULSTFILE":
+                return lst
+            if line.startswith(b"AT+USECMNG=3,"):
+                return OK
+            if line.startswith(b"AT+USECMNG=0,"):
+                state["n"] += 1
+                return reply("+CME ERROR: 1912") if state["n"] == 1 else again
+            return None
+
+        m = ubxsec.Module(FakeUart(responder), timeout_ms=500)
+        exc = raises(CmeError, m.certs.import_file, data_path("thawte.pem"), CA, "ROOT_TEST")
+        text = str(exc)
+        assert exc.code == 1912, text
+        assert text.startswith("import CA 'ROOT_TEST' from ") and "(+CME ERROR: 1912)" in text, text
+        assert "AT+ULSTFILE" in text and text.endswith(got), text
+
+
+def test_a_pem_chain_file_is_refused_before_the_command():
+    pem = data_file("thawte.pem")
+    chain = pem + b"\r\n" + pem
+    path = write_file("chain.pem", chain)
+    try:
+        for call in (lambda m: m.certs.import_file(path, CA, "Chain"),
+                     lambda m: m.certs.import_bytes(chain, CA, "Chain")):
+            m, uart, _ = rig()
+            exc = raises(ValueError, call, m)
+            assert "more than one PEM object" in str(exc), str(exc)
+            assert not [c for c in uart.commands if c.startswith(b"AT+USECMNG=0,")], uart.commands
+            assert not uart.payloads
+    finally:
+        os.remove(path)
+    # one object followed by whitespace only is still one
+    path = write_file("one.pem", pem + b"\r\n\r\n")
+    try:
+        m, uart, _ = rig()
+        assert m.certs.import_file(path, CA, "One") == THAWTE_MD5
+    finally:
+        os.remove(path)
+
+
+def test_an_import_over_a_name_of_another_kind_is_refused_unless_replace():
+    pem = data_file("thawte.pem")
+    fake = FakeModule()
+    fake.lines["AT+USECMNG=3,1"] = reply('"CC","Shared","device 1","2030/01/01"', "OK")
+    m, uart, _ = rig(fake)
+    exc = raises(ValueError, m.certs.import_bytes, pem, CA, "Shared")
+    assert str(exc) == "import CA 'Shared': CC 'Shared' on the module would be lost (replace=True)", str(exc)
+    path = write_file("shared.pem", pem)
+    try:
+        exc = raises(ValueError, m.certs.import_file, path, CA, "Shared")
+        assert str(exc).startswith("import CA 'Shared' from ") and "CC 'Shared'" in str(exc), str(exc)
+        assert not uart.payloads and not [c for c in uart.commands if c.startswith(b"AT+USECMNG=0,")]
+        # the same kind is an update, another name is no conflict, replace=True imports
+        assert m.certs.import_bytes(pem, CC, "Shared") is not None
+        assert m.certs.import_file(path, CA, "Other") == THAWTE_MD5
+        n = len(uart.commands)
+        assert m.certs.import_file(path, CA, "Shared", replace=True) == THAWTE_MD5
+        assert uart.commands[n:] == [b'AT+USECMNG=0,0,"Shared",1516']   # no listing
+    finally:
+        os.remove(path)
+

@@ -14,6 +14,7 @@ SID = "VWY5UENs0Hh3VWR1MjB2WTVMYVZ5TTdE0WpMeWZWeHo="
 MS = "SHVSODByUit0My9OMEtIT2ZsVVFRcUsyTkdvaz0nWVFhRzdQZUpndG9IMzN4ZTBo"
 PSK = "0sFpZ0AZqE0N6Ti9s0qt40ZP5Eqx"
 PSK_ID = "0ceEZ0AZqP0K60i9o04xz0ZP8zyu0Eqx"
+HOST_253 = ("h" * 63 + ".") * 3 + "h" * 61   # the longest hostname (op 4 takes 256 chars)
 TICKET = "MIHOAgECAgMAzKgEMDZV" + "A" * 308 + "yQ=="   # 332 chars, as the spec's
 
 
@@ -99,7 +100,7 @@ def test_every_set_writes_the_spec_syntax():
         (lambda: p.ca_name("ca_iname"), '+USECPRF=3,3,"ca_iname"'),
         (lambda: p.ca_name(""), '+USECPRF=3,3,""'),
         (lambda: p.ca_name("c" * 200), '+USECPRF=3,3,"%s"' % ("c" * 200)),
-        (lambda: p.server_hostname("h" * 256), '+USECPRF=3,4,"%s"' % ("h" * 256)),
+        (lambda: p.server_hostname(HOST_253), '+USECPRF=3,4,"%s"' % HOST_253),
         (lambda: p.client_cert_name("cc_iname"), '+USECPRF=3,5,"cc_iname"'),
         (lambda: p.client_key_name("pk_iname"), '+USECPRF=3,6,"pk_iname"'),
         (lambda: p.key_password("x" * 128), '+USECPRF=3,7,"%s"' % ("x" * 128)),
@@ -110,7 +111,7 @@ def test_every_set_writes_the_spec_syntax():
         (lambda: p.psk_identity(PSK_ID), '+USECPRF=3,9,"%s"' % PSK_ID),
         (lambda: p.psk_identity("0001ff22", True), '+USECPRF=3,9,"0001ff22",1'),
         (lambda: p.psk_identity("f" * 256, True), '+USECPRF=3,9,"%s",1' % ("f" * 256)),
-        (lambda: p.sni("server_sni"), '+USECPRF=3,10,"server_sni"'),
+        (lambda: p.sni("sni.example"), '+USECPRF=3,10,"sni.example"'),
         (lambda: p.psk_from_rot(True), "+USECPRF=3,11,1"),
         (lambda: p.psk_from_rot(0), "+USECPRF=3,11,0"),
         (lambda: p.pinning("my_srv_cert", 0), '+USECPRF=3,12,"my_srv_cert",0'),
@@ -394,7 +395,6 @@ def test_malformed_answers_raise_protocol_error():
         ("ciphers", (), ("+USECPRF: 0,2,34",)),
         ("ciphers", (), ('+USECPRF: 0,2,99,"C0"',)),
         ("ciphers", (), ('+USECPRF: 0,2,99,"C0","2G"',)),
-        ("ciphers", (), ('+USECPRF: 0,2,99,"C02B"',)),
         ("ciphers", (), ('+USECPRF: 0,2,99,"C0","+1"',)),
         ("ciphers", (), ('+USECPRF: 0,2,100,"C02A;C0"',)),
         ("ciphers", (), ('+USECPRF: 0,2,100,"C02A,C02C"',)),
@@ -433,13 +433,13 @@ CONFIG = {
     "tls_version": 3,
     "cipher_list": [0xC02B, 0xC02F],
     "ca_name": "ca_iname",
-    "server_hostname": "server_hostname",
+    "server_hostname": "server.example",
     "client_cert_name": "cc_iname",
     "client_key_name": "pk_iname",
     "key_password": "xxxxx",
     "psk": ("00aBfF", True),
     "psk_identity": (PSK_ID, False),
-    "sni": "server_sni",
+    "sni": "sni.example",
     "psk_from_rot": True,
     "pinning": ("my_srv_cert", 1),
     "session_status": 1,
@@ -543,3 +543,33 @@ def test_malformed_secret_answer_is_not_repeated_in_the_error():
     uart, at, p = rig(answering('+USECPRF: 0,13,3,"%s", 17' % secret), line_max=600)
     exc = raises(ProtocolError, p.session_data, 3)
     assert secret not in str(exc)
+
+
+def test_ciphers_reads_form_99_as_one_four_digit_string():
+    # ubxlib documents the read-back of form 99 as one string: "C02A"
+    for answer, want in (('+USECPRF: 0,2,99,"C02A"', ("iana", 0xC02A)),
+                         ('+USECPRF:0,2,99,"009c"', ("iana", 0x009C))):
+        uart, at, p = rig(answering(answer))
+        assert p.ciphers() == want, answer
+    for answer in ('+USECPRF: 0,2,99,"C02"', '+USECPRF: 0,2,99,"C02AB"', '+USECPRF: 0,2,99,"G02A"'):
+        uart, at, p = rig(answering(answer))
+        raises(ProtocolError, p.ciphers)
+
+
+def test_hostnames_are_checked_as_make_provision_checks_them():
+    why = " is not a hostname (letters, digits, '-' and dots; no spaces)"
+    uart, at, p = rig()
+    for setter, bad in (("server_hostname", "bad host.com"), ("sni", "bad host.com"),
+                        ("server_hostname", "-lead.example.com"),
+                        ("sni", "a..b"), ("server_hostname", "x" * 64 + ".com"),
+                        ("server_hostname", "under_score.com")):
+        exc = raises(ValueError, getattr(p, setter), bad)
+        assert str(exc) == setter + ": " + repr(bad) + why, str(exc)
+    exc = raises(ValueError, p.apply, {"server_hostname": "www.example .com"})
+    assert str(exc) == "server_hostname: 'www.example .com'" + why, str(exc)
+    assert not uart.written
+    # hostnames, an IPv4 address, a trailing dot, and "" (no name) are taken
+    for good in ("www.example.com", "a-b.c", "1.2.3.4", "example.com.", "x" * 63, ""):
+        p.server_hostname(good)
+        p.sni(good)
+    assert uart.commands[-1] == b'AT+USECPRF=0,10,""'

@@ -83,7 +83,7 @@ def test_mip_installs_core_then_extension_then_board(vboard_factory, checkout_ur
     assert "Installing: %s/ubxsec/at.py" % lib in out, out
     assert "ubxsec/http.py" not in out
     got = _lines(target.exec(CORE_CHECK))
-    assert got == ["http absent", "core 0.1.0 %s/ubxsec/__init__.py" % lib], got
+    assert got == ["http absent", "core 0.2.0 %s/ubxsec/__init__.py" % lib], got
     got = _lines(target.exec(EXTENSION_CHECK))
     assert got == ["ImportError ubxsec.modfile: install its package, lib/ubxsec-modfile.json "
                    "(no module named 'ubxsec.modfile')",

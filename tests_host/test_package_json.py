@@ -67,10 +67,42 @@ def test_board_package_installs_the_board_as_board_py(board):
     assert _installs("boards/%s.json" % board) == {"board.py": ROOT / "boards" / (board + ".py")}
 
 
-def test_every_package_has_the_library_version():
+def test_core_and_boards_have_the_library_version_extensions_require_it():
     init = (PACKAGE / "__init__.py").read_text()
+    lib = package_json.version()
+    assert '__version__ = "%s"' % lib in init
     for rel in package_json.packages():
-        assert '__version__ = "%s"' % _load(rel)["version"] in init, rel
+        got = _load(rel)
+        if rel.startswith("lib/ubxsec-"):
+            # an extension declares the core it is built on (mip ignores the
+            # key: its deps would fetch a package of that name from the index)
+            assert got["requires"] == {"ubxsec": lib}, rel
+            assert got["deps"] == [] and len(got["mpy"]) == 12, rel
+            assert [int(x) for x in got["version"].split(".")] >= [0, 1, 0], rel
+        else:
+            assert got["version"] == lib, rel
+
+
+def test_an_extension_whose_bytecode_changed_gets_a_bumped_version(monkeypatch):
+    rel = "lib/ubxsec-trace.json"
+    before = _load(rel)
+    real = package_json.bytecode_hash
+    monkeypatch.setattr(package_json, "bytecode_hash",
+                        lambda modules, *a: "0" * 12 if modules == ("trace",) else real(modules, *a))
+    want = package_json.bumped(before["version"])
+    with pytest.raises(package_json.Stale, match=r"ubxsec-trace.json is stale \(its bytecode changed: "
+                                                 r"the version is bumped to %s\)" % want.replace(".", r"\.")):
+        package_json.check()
+    got = package_json.packages()
+    assert got[rel]["version"] == want and got[rel]["mpy"] == "0" * 12
+    # the others keep theirs: their bytecode is what they record
+    assert got["lib/ubxsec-http.json"]["version"] == _load("lib/ubxsec-http.json")["version"]
+    assert package_json.bumped("0.1.9") == "0.1.10"
+
+
+def test_the_recorded_hash_is_the_bytecode_of_the_modules():
+    for name, modules in package_json.EXTENSIONS.items():
+        assert _load("lib/ubxsec-%s.json" % name)["mpy"] == package_json.bytecode_hash(modules), name
 
 
 def test_package_files_are_up_to_date():

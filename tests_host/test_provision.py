@@ -133,3 +133,26 @@ def test_secrets_never_reach_the_output(rig, tmp_path):
     assert "profile 3 psk_identity" in text  # the row is there, its values are not
     for secret in (identity, psk, "kp-secret-9"):
         assert secret not in text
+
+
+def test_a_stored_encrypted_key_with_an_unchecked_password_is_not_unchanged(rig, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    der = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"right-pw-1"))
+    (tmp_path / "key.der").write_bytes(der)
+    target = harness.Target(rig.connect)
+
+    def run(password):
+        certs, _ = provision.load_config(_config(tmp_path, {"certificates": [
+            {"file": str(tmp_path / "key.der"), "type": "PK", "name": "ProvKey", "password": password}]}))
+        lines = []
+        provision.provision(target, "virtual", certs, {}, out=lines.append)
+        return [line for line in lines if line.startswith("PK ProvKey")]
+
+    assert "imported" in run("right-pw-1")[0]
+    row = run("wrong-pw-2")[0]   # the module never sees this one
+    assert "unchanged" not in row and "unchecked" in row and "password was not checked" in row, row
+    assert "wrong-pw-2" not in row
+

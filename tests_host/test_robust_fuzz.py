@@ -57,7 +57,8 @@ CORPUS = [
     [_ok('"CA","Nm","thawte Primary Root CA","2036/07/17"', '"PK","Key"',
          '"CA","AAA Certificate Services","AAA Certificate Services","2028/12/31 23:59:59"')],
     [_ok('"CA","Nm","cn","2036/07/17"')],
-    [b">", _ok('+USECMNG: 0,0,"Nm","%s"' % _MD5)],
+    # an import lists the other kinds first (empty here), then streams
+    [_ok(), _ok(), _ok(), b">", _ok('+USECMNG: 0,0,"Nm","%s"' % _MD5)],
     [b">", _ok()],
     [_ok('+USECMNG: 1,0,"Nm","%s"' % _MD5)],
     [_prf("0,1")],

@@ -100,7 +100,7 @@ PARAMS = {
     "import_from_module_file.name": (200, "n"), "import_from_module_file.filename": (63, "f"),
     "import_from_module_file.password": (128, "p"), "upload.module_filename": (63, "f"),
     "remove.name": (200, "n"), "md5.name": (200, "n"),
-    "profile.ca_name": (200, "n"), "profile.server_hostname": (256, "h"),
+    "profile.ca_name": (200, "n"), "profile.server_hostname": (253, "h"),
     "profile.client_cert_name": (200, "n"), "profile.client_key_name": (200, "n"),
     "profile.key_password": (128, "p"), "profile.psk": (64, "k"),
     "profile.psk_hex": (128, "a"), "profile.psk_identity": (128, "i"),
@@ -114,6 +114,8 @@ PARAMS = {
     "session.restore": (8192, "Q"), "session.restore_id": (44, "Q"),
     "at.command": (None, "s"),
 }
+
+HOSTS = ("profile.server_hostname", "profile.sni", "apply.sni")
 
 BAD_CHARS = {"quote": '"', "CR": "\r", "LF": "\n", "NUL": "\x00", "SUB": "\x1a",
              "DEL": "\x7f", "latin1": "\xe9", "euro": "\u20ac", "emoji": "\U0001f512"}
@@ -129,7 +131,8 @@ def cases():
                 continue  # the raw engine sends commands that hold quoted strings
             bad.append((cid, base[:2] + c + base[2:], label))
         if limit is not None:
-            good.append((cid, ch * limit))
+            # hostnames (server_hostname, sni): labels of 63 at most, dotted
+            good.append((cid, ((ch * 63 + ".") * 5)[:limit] if cid in HOSTS else ch * limit))
             bad.append((cid, ch * (limit + 2), "over-long"))
     return bad, good
 

@@ -18,8 +18,17 @@ Every source URL is relative to its package file and has no "..", so the same
 files work from any fork and branch (github:<org>/<repo>@<branch>) and from a
 plain HTTP server serving the checkout. mip has no relative dependencies, so
 an extension does not pull the core in: install the core first.
+
+Each extension declares the core it is built on, `"requires": {"ubxsec":
+"<core version>"}` (a key mip ignores: its "deps" would fetch a package of
+that name from the index), and carries a version of its own that is bumped
+when its bytecode changes (micropython-lib's rule): `"mpy"` records a hash of
+its .mpy files (mpy-cross -O3, as deploy builds them); rewriting bumps the
+patch number of a package whose hash changed, and --check fails until that
+is done. The core and the boards carry the library's __version__.
 """
 
+import hashlib
 import json
 import re
 import subprocess
@@ -60,6 +69,40 @@ def version():
     return match.group(1)
 
 
+def bytecode_hash(modules, mpy_cross=MPY_CROSS):
+    """12 hex digits of the SHA-256 of the modules' .mpy (-O3, named
+    ubxsec/<m>.py as on a board): what changes when their bytecode does."""
+    h = hashlib.sha256()
+    with tempfile.TemporaryDirectory() as tmp:
+        for module in modules:
+            out = Path(tmp) / (module + ".mpy")
+            proc = subprocess.run([str(mpy_cross), "-O3", "-o", str(out), "ubxsec/%s.py" % module],
+                                  cwd=str(LIB), capture_output=True, text=True)
+            if proc.returncode:
+                raise RuntimeError("mpy-cross ubxsec/%s.py: %s" % (module, proc.stderr.strip()))
+            h.update(out.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def bumped(old):
+    """old with its last number one higher: 0.1.0 -> 0.1.1."""
+    parts = old.split(".")
+    return ".".join(parts[:-1] + [str(int(parts[-1]) + 1)])
+
+
+def extension_version(rel, mpy):
+    """The version of the extension package file rel whose bytecode hashes
+    to mpy: the one it has if the hash is the one it records, else that one
+    bumped (the library's version for a new package)."""
+    try:
+        old = json.loads((ROOT / rel).read_text())
+    except (OSError, ValueError):
+        return version()
+    if old.get("mpy") in (mpy, None):   # None: a file from before hashes were kept
+        return old["version"]
+    return bumped(old.get("version", version()))
+
+
 def packages():
     """{package file (relative to ROOT): its mip manifest}."""
     out = {"package.json": {
@@ -68,10 +111,14 @@ def packages():
         "version": version(),
     }}
     for name, modules in EXTENSIONS.items():
-        out["lib/ubxsec-%s.json" % name] = {
+        rel = "lib/ubxsec-%s.json" % name
+        mpy = bytecode_hash(modules)
+        out[rel] = {
             "urls": [["ubxsec/%s.py" % m, "ubxsec/%s.py" % m] for m in modules],
             "deps": [],
-            "version": version(),
+            "requires": {"ubxsec": version()},
+            "version": extension_version(rel, mpy),
+            "mpy": mpy,
         }
     # a board file installed as <lib>/board.py: `from board import uart`
     for board in sorted(p.stem for p in BOARDS.glob("*.py")):
@@ -102,7 +149,10 @@ def check():
     for rel, manifest in packages().items():
         path = ROOT / rel
         if not path.exists() or path.read_text() != render(manifest):
-            raise Stale("%s is stale: run `python tools/package_json.py`" % rel)
+            why = ""
+            if "mpy" in manifest and path.exists() and json.loads(path.read_text()).get("mpy") != manifest["mpy"]:
+                why = " (its bytecode changed: the version is bumped to %s)" % manifest["version"]
+            raise Stale("%s is stale%s: run `python tools/package_json.py`" % (rel, why))
         for _, src in manifest["urls"]:
             if not (path.parent / src).is_file():
                 raise Stale("%s: %s does not exist" % (rel, src))

@@ -86,12 +86,28 @@ class _Recorder:
     timeout_ms = 5000
 
     def command(self, cmd, secret=False, **kw):
-        if cmd.endswith(",2") and cmd.count(",") == 1:
+        if cmd.startswith("+USECPRF=") and cmd.endswith(",2") and cmd.count(",") == 1:
             return ["+USECPRF: %s,2,0" % cmd.split("=")[1].split(",")[0]]
         return []
 
     def command_with_data(self, *args, **kw):
         raise _Checked()
+
+    # the engine contract: the library's methods run generators over these
+    def exchange(self, cmd, timeout_ms=None, secret=False, **kw):
+        return self.command(cmd, secret)
+        yield
+
+    def exchange_data(self, *args, **kw):
+        raise _Checked()
+        yield
+
+    def run(self, gen):
+        try:
+            while True:
+                gen.send(None)
+        except StopIteration as stop:
+            return stop.value
 
 
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
@@ -313,7 +329,14 @@ def _apply(dev, certs, profiles, rows, done, step):
         step[0] = "certificate %s (%s)" % (label, cert.path.name)
         have = dev.md5(cert)
         if have == cert.md5:
-            rows.append((label, "unchanged", "MD5 %s already on the module" % have))
+            if cert.password is not None:
+                # the module checks a key's password only while importing it:
+                # a matching MD5 says nothing about the one in the config
+                rows.append((label, "unchecked", "MD5 %s already on the module; its password was "
+                             "not checked (the module checks one only on import: remove the key and "
+                             "run again to check it)" % have))
+            else:
+                rows.append((label, "unchanged", "MD5 %s already on the module" % have))
             continue
         got = dev.import_cert(cert)
         if got != cert.md5:

@@ -30,11 +30,11 @@ long as the Module lives (a longer answer is dropped whole and raises
 ProtocolError, the engine staying in sync).
 """
 
-# every exception at the top: ubxsec.CmeError, ubxsec.AtTimeout ... (errors.py
-# defines nothing else; one star import is smaller than the list of names)
+# every exception at the top: ubxsec.CmeError, ubxsec.AtTimeout ... (errors'
+# __all__: its refused() and named() are for the command families)
 from .errors import *  # noqa: F401,F403
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # certificate kinds (the spec's <type>): m.certs.import_file("ca.pem", ubxsec.CA, "MyCA")
 CA = 0
@@ -87,19 +87,25 @@ class Module:
             self.irq_mode = "poll"
 
     def chip_id(self):
-        from .chip import read_chip_id  # loaded on first use, as certs/profiles
-        from .errors import AtError, _refused
-        try:
-            return read_chip_id(self.at)
-        except AtError as exc:
-            raise _refused(exc, "read the chip ID")
+        from .chip import chip_id  # loaded on first use, as certs/profiles
+        return self.at.run(chip_id(self.at))
 
     @property
     def certs(self):
         if self._certs is None:
             from .certs import Certs
-            self._certs = Certs(self.at, _baud(self.uart))
+            self._certs = Certs(self.at, self._baud())
         return self._certs
+
+    def _baud(self):
+        """The UART's baud rate from its repr ("UART(0, baudrate=115200, ...)"
+        on every port); 9600 if it does not say (import timeouts then err
+        long). A method: dir(ubxsec) shows the API only."""
+        r = repr(self.uart)
+        i = j = r.find("baudrate=") + 9
+        while r[j:j + 1].isdigit():
+            j += 1
+        return int(r[i:j]) if j > i > 8 else 9600
 
     def profile(self, n):
         from .profiles import SecurityProfile
@@ -112,11 +118,14 @@ class Module:
         return self.at.poll()
 
 
-def _baud(uart):
-    """The UART's baud rate from its repr ("UART(0, baudrate=115200, ...)" on
-    every port); 9600 if it does not say (import timeouts then err long)."""
-    r = repr(uart)
-    i = j = r.find("baudrate=") + 9
-    while r[j:j + 1].isdigit():
-        j += 1
-    return int(r[i:j]) if j > i > 8 else 9600
+def extension(name):
+    """ubxsec.<name>, the module of an extension package (lib/ubxsec-NAME.json),
+    imported on first use; ImportError naming the package to install if it
+    is missing (or cannot be imported: one older than the core). The core's
+    thin methods (Certs.upload, SecurityProfile.apply, ...) load theirs
+    through it; an extension of its own is loaded the same way."""
+    try:
+        return __import__("ubxsec." + name, None, None, (name,))
+    except ImportError as exc:  # its text tells a missing module from a stale one
+        raise ImportError("ubxsec.%s: install its package, lib/ubxsec-%s.json (%s)"
+                          % (name, name, exc))

@@ -68,3 +68,8 @@ class Module:
     def poll(self) -> int:
         """Dispatch URCs that arrived while idle; returns how many other
         lines were dropped."""
+
+def extension(name: str) -> Any:
+    """ubxsec.<name>, the module of an extension package (lib/ubxsec-NAME.json),
+    imported on first use; ImportError naming the package to install if it
+    is missing or older than the core."""

@@ -12,8 +12,8 @@ Wire rules it follows:
   line is never a prompt, and a URC always ends with CRLF, so a URC that
   arrives right before the prompt is dispatched as a line and the '>' after
   it is still at the start of a line: both are seen.
-- Every received line is classified by the table _RULES, in this order,
-  the first match winning (AtEngine._next applies it, for every line):
+- Every received line is classified in this order, the first match
+  winning (AtEngine._classify, called by _next for every line):
     1. a prefix registered with on_urc()   its handler, at once
     2. "+UU..."                            a URC without a handler: counted
                                            in `urc_dropped`
@@ -132,49 +132,13 @@ def _is_final(line):
     return line == "OK" or line == "ERROR" or line.startswith("+CME ERROR:")
 
 
-# -- line classification: the kinds, and the table searched in this order ---
-_URC = const(1)     # a prefix registered with on_urc()
+# -- line classification: the kinds, in the order AtEngine._classify tries them
+_URC = const(1)     # a prefix registered with on_urc(): its handler
 _UU = const(2)      # "+UU...": a URC without a handler
-_ECHOED = const(3)  # "AT...": the command's echo
-_FINAL = const(4)   # OK, ERROR, +CME ERROR:
+_ECHOED = const(3)  # "AT..." in any case: the command's echo
+_FINAL = const(4)   # OK, ERROR, +CME ERROR: ...
 _INFO = const(5)    # the command's information prefix
 _OTHER = const(6)   # anything else: unsolicited
-
-
-def _registered(at, line):
-    for entry in at._urcs:
-        if line.startswith(entry[0]):
-            at._handler = entry[1]
-            return True
-    return False
-
-
-def _unsolicited(at, line):
-    return line.startswith("+UU")
-
-
-def _echo(at, line):
-    return line.startswith(_ECHO)
-
-
-def _final_result(at, line):
-    return _is_final(line)
-
-
-def _answers(at, line):
-    for prefix in at._info:
-        if line.startswith(prefix):
-            return True
-    return False
-
-
-_RULES = (  # (kind, test): the first test that holds gives the kind
-    (_URC, _registered),
-    (_UU, _unsolicited),
-    (_ECHOED, _echo),
-    (_FINAL, _final_result),
-    (_INFO, _answers),
-)
 
 
 class AtEngine:
@@ -253,6 +217,12 @@ class AtEngine:
         if handler is not None:
             urcs.append((prefix, handler))
 
+    @property
+    def busy(self):
+        """True while a command or a '>' transfer is in flight (e.g. inside
+        a URC handler): SessionKeeper.save() writes no flash then."""
+        return self._active
+
     def set_startup(self, cmds):
         """Commands run before the first command and after each resync."""
         self._startup = tuple(cmds)
@@ -266,18 +236,13 @@ class AtEngine:
     # A command family is written once as generators over these; run() drives
     # them here, ubxsec.aio's run() with awaits.
 
-    def exchange(self, cmd, timeout_ms=None, *, secret=False, redact=None, info=None):
-        """Generator form of command(): returns its information lines."""
-        return self._exchange(cmd, timeout_ms, secret, redact, info, 0, None, None, None)
-
-    def exchange_data(self, cmd, size, source, timeout_ms=None, *, secret=False,
-                      redact=None, info=None):
-        """Generator form of command_with_data()."""
-        return self._exchange(cmd, timeout_ms, secret, redact, info, size, source, None, None)
+    def exchange_data(self, cmd, size, source, timeout_ms=None, **kw):
+        """Generator form of command_with_data(); keywords as exchange()."""
+        return self.exchange(cmd, timeout_ms, size=size, source=source, **kw)
 
     def exchange_payload(self, cmd, prefix, sink, timeout_ms=None):
         """Generator form of command_payload()."""
-        return self._exchange(cmd, timeout_ms, False, None, None, 0, None, prefix, sink)
+        return self.exchange(cmd, timeout_ms, prefix=prefix, sink=sink)
 
     def prepare(self):
         """Generator: get in sync and run the startup commands (start())."""
@@ -304,29 +269,34 @@ class AtEngine:
 
     # -- public commands (blocking) -------------------------------------------
 
-    def command(self, cmd, timeout_ms=None, *, secret=False, redact=None, info=None):
+    def command(self, *args, **kw):
         """Send AT<cmd>; returns its information lines (those starting with
-        "+NAME:", or with a prefix of info). Raises for an error result."""
-        return self.run(self._exchange(cmd, timeout_ms, secret, redact, info, 0, None, None, None))
+        "+NAME:", or with a prefix of info). Raises for an error result.
+        Arguments as exchange()."""
+        return self.run(self.exchange(*args, **kw))
 
-    def command_with_data(self, cmd, size, source, timeout_ms=None, *,
-                          secret=False, redact=None, info=None):
+    def command_with_data(self, *args, **kw):
         """command() with a '>' data phase: streams size bytes from
-        source(memoryview) -> count."""
-        return self.run(self._exchange(cmd, timeout_ms, secret, redact, info, size, source,
-                                       None, None))
+        source(memoryview) -> count. Arguments as exchange_data()."""
+        return self.run(self.exchange_data(*args, **kw))
 
-    def command_payload(self, cmd, prefix, sink, timeout_ms=None):
+    def command_payload(self, *args, **kw):
         """command() for an answer line `<prefix>...,<size>,"<data>"` whose
         <size> data bytes may be anything (quotes, CR, LF, "OK"): they go to
         sink(memoryview) in order, never into a line, and the line is
-        returned among the others without them: `<prefix>...,<size>,""`."""
-        return self.run(self._exchange(cmd, timeout_ms, False, None, None, 0, None, prefix, sink))
+        returned among the others without them: `<prefix>...,<size>,""`.
+        Arguments as exchange_payload()."""
+        return self.run(self.exchange_payload(*args, **kw))
 
-    def _exchange(self, cmd, tmo, secret, redact, info, size, source, pay, sink):
-        """The one command generator: checks, gets in sync, sends cmd, with
-        a size waits for the '>' prompt and streams size bytes from source,
-        and returns the information lines."""
+    def exchange(self, cmd, timeout_ms=None, *, secret=False, redact=None, info=None,
+                 size=0, source=None, prefix=None, sink=None):
+        """Generator form of command(): returns its information lines. The
+        one command generator: it checks, gets in sync, sends cmd, with a
+        size waits for the '>' prompt and streams size bytes from source
+        (exchange_data), with a prefix hands a sized payload to sink
+        (exchange_payload)."""
+        tmo = timeout_ms
+        pay = prefix
         out = self._encode(cmd)
         if source is not None and (not isinstance(size, int) or size < 1):
             raise ValueError("data size")
@@ -428,19 +398,16 @@ class AtEngine:
         while self._wn:
             w = self.uart.write(buf, self._woff, self._wn)
             if not w:
-                self._stalled()
+                if self._wait is None:
+                    self._wait = ticks_add(ticks_ms(), self._tmo)
+                self.ring.fill()  # keep RX moving while TX is held back
+                if ticks_diff(self._wait, ticks_ms()) <= 0:
+                    raise AtTimeout("UART write stalled for %d ms" % self._tmo)
                 return False
             self._woff += w
             self._wn -= w
             self._wait = None
         return True
-
-    def _stalled(self):
-        if self._wait is None:
-            self._wait = ticks_add(ticks_ms(), self._tmo)
-        self.ring.fill()  # keep RX moving while TX is held back
-        if ticks_diff(self._wait, ticks_ms()) <= 0:
-            raise AtTimeout("UART write stalled for %d ms" % self._tmo)
 
     # -- receiving -----------------------------------------------------------
 
@@ -516,11 +483,22 @@ class AtEngine:
         return text
 
     def _classify(self, line):
-        """The kind of a received line: the first rule of _RULES that holds."""
-        for rule in _RULES:
-            if rule[1](self, line):
-                return rule[0]
-        return _OTHER
+        """The kind of a received line: the first of these that holds (the
+        order of the module docstring; _next() applies it to every line)."""
+        for entry in self._urcs:                 # 1. a registered prefix
+            if line.startswith(entry[0]):
+                self._handler = entry[1]
+                return _URC
+        if line.startswith("+UU"):               # 2. +UU without a handler
+            return _UU
+        if line.startswith(_ECHO):               # 3. echo
+            return _ECHOED
+        if _is_final(line):                      # 4. final result
+            return _FINAL
+        for prefix in self._info:                # 5. information prefix
+            if line.startswith(prefix):
+                return _INFO
+        return _OTHER                            # 6. unsolicited
 
     def _decode(self, n):
         try:
@@ -622,15 +600,6 @@ class AtEngine:
             if self._answer(line, info, mode):
                 return info
 
-    def _during(self, info):
-        """What arrived while streaming: URCs, or the module ending the data
-        phase early (raises). Never waits."""
-        while True:
-            line = self._next()
-            if line is None:
-                return
-            self._answer(line, info, _DURING)
-
     def _answer(self, line, info, mode):
         """Act on a line of kind 3-6 received during a command; True when it
         is the final result that ends it."""
@@ -638,7 +607,7 @@ class AtEngine:
         if kind == _ECHOED:
             return False
         if self.trace:
-            self._trace_rx(line)
+            self.trace.rx(line, self._secret and kind != _FINAL, self._redact, self._redact_rx)
         if kind == _FINAL:
             self._final(line)
             self._check_final(mode)
@@ -654,9 +623,6 @@ class AtEngine:
             return AtTimeout("payload stopped with %d bytes owed" % self._pay_left)
         return AtTimeout("no %s for %s within %d ms" % (
             "'>' prompt" if mode else "final result", _name(self._cmd), self._tmo))
-
-    def _trace_rx(self, line):
-        self.trace.rx(line, self._secret and not _is_final(line), self._redact, self._redact_rx)
 
     def _check_final(self, mode):
         """Raises if the OK just received comes too early or ends a response
@@ -699,8 +665,13 @@ class AtEngine:
                 yield
             remaining -= n
             self._owed = remaining
-            if remaining:  # URCs, or the module ending the data phase early
-                self._during(info)
+            if remaining:
+                # what arrived meanwhile (URCs, or the module ending the data
+                # phase early: raises); never waits
+                line = self._next()
+                while line is not None:
+                    self._answer(line, info, _DURING)
+                    line = self._next()
                 yield TURN
         if self.trace:
             self.trace.data(size)
@@ -735,19 +706,18 @@ class AtEngine:
             raise
 
     def _drain_idle(self):
+        """Drop what arrived while idle (URCs dispatched); returns how many
+        stray lines. Raises once for bytes lost or a bad line."""
+        handled = 0
         try:
-            return self._strays()
+            while self._next() is not None:
+                handled += 1
+                self.stray += 1
+                if self.trace:
+                    self.trace.event("stray line dropped")
         except RingOverflow:
             self._flush()
             raise
-
-    def _strays(self):
-        handled = 0
-        while self._next() is not None:
-            handled += 1
-            self.stray += 1
-            if self.trace:
-                self.trace.event("stray line dropped")
         if self._bad:
             bad, self._bad = self._bad, None
             raise ProtocolError(bad)
@@ -821,21 +791,19 @@ class AtEngine:
                 if line is None:
                     break
                 if line == "OK":
-                    yield from self._quiet()
+                    # drop lines until none arrives for quiet_ms (late answers
+                    # to the command that timed out, or to an earlier probe);
+                    # a stream of noise ends it too
+                    deadline = ticks_add(ticks_ms(), self.quiet_ms)
+                    limit = ticks_add(deadline, self.probe_ms)
+                    while (yield from self._line_by(deadline)) is not None:
+                        if ticks_diff(limit, ticks_ms()) <= 0:
+                            break
+                        deadline = ticks_add(ticks_ms(), self.quiet_ms)
+                    self._bad = None
                     self._synced = True
                     self._need_startup = bool(self._startup)
                     return True
         if self.trace:
             self.trace.event("resync failed")
         return False
-
-    def _quiet(self):
-        """Generator: drop lines until none arrives for quiet_ms (late
-        answers to the command that timed out, or to an earlier probe)."""
-        deadline = ticks_add(ticks_ms(), self.quiet_ms)
-        limit = ticks_add(deadline, self.probe_ms)  # a stream of noise ends it too
-        while (yield from self._line_by(deadline)) is not None:
-            if ticks_diff(limit, ticks_ms()) <= 0:
-                break
-            deadline = ticks_add(ticks_ms(), self.quiet_ms)
-        self._bad = None

@@ -39,6 +39,13 @@ whitespace. upload() sends files byte for byte.
 Memory: a file streams through the AT engine's chunk buffer (never the
 whole file in RAM); the per-import cost does not grow with the size, and
 the chunk loop allocates nothing, for DER or PEM input.
+
+Every method that talks to the module is a generator over the engine's
+exchange*() (the engine contract) returned through at.run(): a value on
+Module's engine, an awaitable on ubxsec.aio's. The module-level functions
+without a leading underscore (kind_code, inspect, open_source, Source,
+memory_source, ...) are the public surface extensions build on
+(ubxsec.modfile).
 """
 
 try:  # the builtin module: a Python collections package that extends it
@@ -46,13 +53,14 @@ try:  # the builtin module: a Python collections package that extends it
     from ucollections import namedtuple
 except ImportError:
     from collections import namedtuple
+from errno import ENOENT
 from io import BytesIO
 from micropython import const
 
-from .errors import (AtError, AtTimeout, CmeError, ProtocolError, UbxError, VerifyError,
-                     _extension, _refused)
+from . import extension
+from .errors import AtError, AtTimeout, CmeError, ProtocolError, UbxError, VerifyError, named, refused
 from .params import fields, quoted
-from .pem import PemDecoder, _claimed, new_md5
+from .pem import PemDecoder, new_md5
 
 CA = const(0)
 CC = const(1)
@@ -69,7 +77,7 @@ _PEEK = const(96)  # enough for a BEGIN line, or a DER header
 
 _CERT_LABELS = ("CERTIFICATE",)
 _KEY_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY")
-_PREFIX = "+USECMNG: "
+_PREFIX = "+USECMNG:"  # the space after it is optional (LENA-R8 drops it)
 # listing lines carry no prefix: `"CA","name",...` (or an unquoted CA)
 _LIST_INFO = ('"', "CA", "CC", "PK", "SC", "VC", "PU")
 _FS_UNUSED = const(1912)  # SARA-R422: file system never used; AT+ULSTFILE wakes it
@@ -80,22 +88,25 @@ def kind_code(kind):
     """0-3 for an int kind or its string; ValueError for anything else."""
     if kind in KINDS:
         return KINDS.index(kind)
-    if isinstance(kind, int) and not isinstance(kind, bool) and 0 <= kind <= 3:
+    if type(kind) is int and 0 <= kind <= 3:  # not a bool
         return kind
     raise ValueError("kind %r: not 0-3 / CA CC PK SC" % (kind,))
 
 
 def der_total(buf, n):
     """Bytes a DER SEQUENCE whose first n (>= 4 or all) bytes are buf claims."""
-    total = _claimed(buf, n)
-    # pem's check takes 3 length bytes; an import's size needs at most 2
-    if total < 0 or buf[1] == 0x83:
-        raise ValueError("DER: not a SEQUENCE" if n < 2 or buf[0] != 0x30 else "DER: bad length field")
-    return total
+    if n < 2 or buf[0] != 0x30:
+        raise ValueError("DER: not a SEQUENCE")
+    k = buf[1] - 0x80  # length bytes: an import's size needs 1 or 2
+    if k < 0:
+        return k + 0x82
+    if not 0 < k < 3 or n < 2 + k:
+        raise ValueError("DER: bad length field")
+    return 2 + k + (buf[2] if k == 1 else buf[2] << 8 | buf[3])
 
 
-class _Source:
-    """The engine's '>' data source: copies from a reader (an open file, or
+class Source:
+    """The engine's '>' data source (source.fill): copies from a reader (an open file, or
     BytesIO sharing bytes), or from a bytearray/memoryview `buf` (one small
     slice object per chunk), and hashes what the module will store. A PEM
     error is kept, not raised: raising inside the transfer would leave the
@@ -163,34 +174,34 @@ class Certs:
 
     # -- imports -------------------------------------------------------------
 
-    def import_file(self, path, kind, name, password=None):
+    def import_file(self, path, kind, name, password=None, replace=False):
         """Import a DER or PEM file from the board's file system; returns the
-        verified MD5 (32 hex digits)."""
-        code, cmd = self._import_cmd(kind, name, password)
-        f, size, source = self._open_source(path, code, password)
-        with f:
-            return self._send_import(cmd, size, source, code, name, password, path)
+        verified MD5 (32 hex digits). An entry of another kind under that
+        name (which the module would replace) is refused unless replace."""
+        code, cmd = _import_cmd(kind, name, password)
+        f, size, source = open_source(path, code, password)
+        return self.at.run(self._import(cmd, size, source, code, name, password, replace, path, f))
 
-    def import_bytes(self, data, kind, name, password=None):
+    def import_bytes(self, data, kind, name, password=None, replace=False):
         """Import DER or PEM held in memory; returns the verified MD5."""
-        code, cmd = self._import_cmd(kind, name, password)
-        lead, size, digest = self._inspect(data, code, password)
-        source = _source(data, lead)
+        code, cmd = _import_cmd(kind, name, password)
+        lead, size, digest = inspect(data, code, password)
+        source = memory_source(data, lead)
         source.known = digest
-        return self._send_import(cmd, size, source, code, name, password)
+        return self.at.run(self._import(cmd, size, source, code, name, password, replace))
 
     def import_from_module_file(self, filename, kind, name, password=None, expect_md5=None):
         """Import a file already on the module's file system (op code 1).
         Returns the module's MD5; with expect_md5 (e.g. from der_md5()) a
         different one raises VerifyError. Package ubxsec-modfile."""
-        return _extension("modfile").import_from_module_file(self, filename, kind, name,
-                                                             password, expect_md5)
+        return extension("modfile").import_from_module_file(self, filename, kind, name,
+                                                            password, expect_md5)
 
     def der_md5(self, src, kind=CA):
         """MD5 (hex) of the DER the module would store for a local file path
         or DER/PEM bytes, checked as an import of `kind` would be (for
         import_from_module_file()'s expect_md5). Package ubxsec-modfile."""
-        return _extension("modfile").der_md5(self, src, kind)
+        return extension("modfile").der_md5(self, src, kind)
 
     # -- module file system (package ubxsec-modfile) -------------------------
 
@@ -198,21 +209,31 @@ class Certs:
         """Write a local file (path) or bytes to the module's file system with
         AT+UDWNFILE, byte for byte (for import_from_module_file()); returns
         the size."""
-        return _extension("modfile").upload(self, src, module_filename)
+        return extension("modfile").upload(self, src, module_filename)
 
     # -- management ----------------------------------------------------------
 
     def remove(self, kind, name):
-        self._item(2, "remove", kind, name)
+        return self.at.run(self._item(2, kind, name))
 
     def md5(self, kind, name):
         """The module's MD5 (32 lowercase hex digits) of a stored item."""
-        return _md5_answer(self._item(4, "MD5 of", kind, name), 4, kind_code(kind), name)
+        return self.at.run(self._item(4, kind, name))
 
     def list(self, kind=None):
         """[Entry], user entries and pre-installed roots, in the module's order.
         common_name and expiry are None where the module gives none; expiry is
         "YYYY/MM/DD" (user) or "YYYY/MM/DD hh:mm:ss" (pre-installed)."""
+        return self.at.run(self._list(kind))
+
+    def transfer_ms(self, size):
+        """Timeout for a transfer of size bytes: the usual one plus the wire
+        time of the data at the UART's baud rate (10 bits a byte), +25%."""
+        return self.at.timeout_ms + size * 12500 // self.baud
+
+    # -- generators over the engine's exchanges -------------------------------
+
+    def _list(self, kind):
         cmd = "+USECMNG=3"
         want = None
         if kind is not None:
@@ -220,207 +241,252 @@ class Certs:
             want = KINDS[code]
             cmd += ",%d" % code
         entries = []
-        for line in self._cmd("list", cmd, info=_LIST_INFO):
+        for line in (yield from named(self.at.exchange(cmd, info=_LIST_INFO), "list")):
             entry = parse_entry(line)
             if want is not None and entry.kind != want:
                 raise ProtocolError("%s entry in a %s listing" % (entry.kind, want))
             entries.append(entry)
         return entries
 
-    # -- internals -----------------------------------------------------------
-
-    def _cmd(self, what, cmd, secret=False, redact=None, info=None):
-        """at.command(); a refusal names what was refused."""
-        try:
-            return self.at.command(cmd, secret=secret, redact=redact, info=info)
-        except AtError as exc:
-            raise _refused(exc, what)
-
-    def _data_ms(self, size):
-        """Timeout for a transfer of size bytes: the usual one plus the wire
-        time of the data at the UART's baud rate (10 bits a byte), +25%."""
-        return self.at.timeout_ms + size * 12500 // self.baud
-
-    def _item(self, op, what, kind, name):
-        """Op code op (2 remove, 4 MD5) on a stored item; its answer lines."""
+    def _item(self, op, kind, name):
+        """Op code op (2 remove, 4 MD5) on a stored item: None, or the MD5."""
         code = kind_code(kind)
-        return self._cmd("%s %s %r" % (what, KINDS[code], name),
-                         "+USECMNG=%d,%d,%s" % (op, code, quoted(name, _NAME_MAX, "name", 1)))
-
-    @staticmethod
-    def _import_cmd(kind, name, password):
-        """(code, (head, tail)): the size goes in between once it is known."""
-        code = kind_code(kind)
-        return code, ("+USECMNG=0,%d,%s," % (code, quoted(name, _NAME_MAX, "name", 1)),
-                      _password_param(code, password))
-
-    @staticmethod
-    def _check_label(dec, code, password):
-        if password is not None:
-            raise ValueError("password with a PEM key: the module takes one with an encrypted DER key only")
-        label = dec.label
-        if label not in (_KEY_LABELS if code == PK else _CERT_LABELS):
-            raise ValueError("PEM label %r does not fit %s" % (label, KINDS[code]))
-
-    def _inspect(self, data, code, password):
-        """(lead, size, md5 digest) of DER/PEM bytes, fully checked."""
-        total = _buffer_len(data)
-        if not total:
-            raise ValueError("data: empty")
-        if total and data[0] == 0x30:
-            _check_der(data, total, total)
-            h = new_md5()
-            h.update(data)
-            return 0, _check_size(total), h.digest()
-        lead, end = _trim(data, 0, total)
-        dec = PemDecoder()
-        dec.feed(data, end)  # what is sent: data[lead:end]
-        dec.finish()
-        self._check_label(dec, code, password)
-        return lead, _check_size(end - lead), dec.digest()
-
-    def _open_source(self, path, code, password):
-        """(open file, size, _Source) for the file at path, checked as an
-        import of code checks it; a bad file is a ValueError naming path."""
-        f, total = _open(path)
-        try:
-            return (f,) + self._file_source(f, total, code, password)
-        except BaseException as exc:
-            f.close()
-            if isinstance(exc, ValueError):
-                raise ValueError("%s: %s" % (path, exc))
-            raise
-
-    def _file_source(self, f, total, code, password):
-        """(size, _Source) for an open file of total bytes, positioned where
-        sending starts. Reads its head (and a PEM's BEGIN line and tail) to
-        check it first."""
-        peek = bytearray(_PEEK)  # per import, as the decoder: a Certs keeps no buffer
-        n = f.readinto(peek)
-        if n and peek[0] == 0x30:
-            _check_der(peek, n, total)
-            f.seek(0)
-            return _check_size(total), _Source(f, new_md5())
-        # PEM: whitespace around it is not sent (the module refuses it)
-        lead = _trim(peek, 0, n)[0]
-        f.seek(lead)
-        n = f.readinto(peek)
-        if not n:
-            raise ValueError("empty file" if not total else "whitespace only")
-        if peek[0] != 0x2D:
-            raise ValueError("neither DER nor PEM (-----BEGIN)")
-        # a decoder per import: none is kept between imports (its buffers,
-        # MD5 object and decoding generator stay in RAM no longer than needed)
-        dec = PemDecoder()
-        dec.feed(peek, n)  # checks the BEGIN line now
-        if not dec.label:
-            raise ValueError("PEM: no BEGIN line at the start")
-        self._check_label(dec, code, password)
-        start = max(lead, total - _PEEK)
-        f.seek(start)
-        tail = _trim(peek, 0, f.readinto(peek))
-        if tail[0] == tail[1]:
-            raise ValueError("PEM: over %d bytes of whitespace at the end" % _PEEK)
-        dec.reset()
-        f.seek(lead)
-        return _check_size(start + tail[1] - lead), _Source(f, None, dec)
+        lines = yield from named(
+            self.at.exchange("+USECMNG=%d,%d,%s" % (op, code, quoted(name, _NAME_MAX, "name", 1))),
+            "%s %s %r" % ("MD5 of" if op == 4 else "remove", KINDS[code], name))
+        if op == 4:
+            return md5_answer(lines, 4, code, name)
 
     def _transfer(self, cmd, size, source, code, password):
         at = self.at
         cmd = cmd[0] + str(size) + cmd[1]
-        while True:
-            try:
-                return at.command_with_data(cmd, size, source.fill, self._data_ms(size),
-                                            secret=code == PK, redact=_redact(password))
-            except CmeError as exc:
-                # SARA-R422 refuses the first import on a file system never used
-                # (+CME ERROR: 1912, before the prompt); listing the files once
-                # wakes it. Nothing was sent, so the same source can be retried.
-                if exc.code != _FS_UNUSED or source.used or self._fs_woken:
-                    raise
-            self._fs_woken = True
-            if at.trace:
-                at.trace.event("CME 1912 before the prompt: AT+ULSTFILE, then the import again")
-            at.command("+ULSTFILE")
+        first = None  # the module's 1912, while its workaround runs
+        try:
+            while True:
+                try:
+                    return (yield from at.exchange_data(cmd, size, source.fill, self.transfer_ms(size),
+                                                        secret=code == PK, redact=redacted(password)))
+                except CmeError as exc:
+                    # SARA-R422 refuses the first import on a file system never
+                    # used (+CME ERROR: 1912, before the prompt); listing the
+                    # files once wakes it. Nothing was sent, so the same source
+                    # can be retried.
+                    if first or exc.code != _FS_UNUSED or source.used or self._fs_woken:
+                        raise
+                    first = exc
+                self._fs_woken = True
+                if at.trace:
+                    at.trace.event("CME 1912 before the prompt: AT+ULSTFILE, then the import again")
+                yield from at.exchange("+ULSTFILE")
+        except AtError as exc:
+            if not first:
+                raise
+            # the refusal that matters is the first one: keep it (code 1912)
+            raise CmeError(first.code, first.text, None,
+                           "the workaround (AT+ULSTFILE, then the import again) got: %s" % exc)
 
-    def _send_import(self, cmd, size, source, code, name, password, path=None):
+    def _import(self, cmd, size, source, code, name, password, replace, path=None, f=None):
         what = "import %s %r" % (KINDS[code], name) + (" from " + path if path else "")
         try:
-            lines = self._transfer(cmd, size, source, code, password)
-        except (AtTimeout, KeyboardInterrupt) as exc:
-            # the data may all be in: say whether the module stored it
-            msg = str(exc)
-            raise type(exc)(what + ": " + (msg + "; " if msg else "")
-                            + self._outcome(source, size, code, name))
-        except AtError as exc:  # ERROR / +CME ERROR: the module refused the data
-            dec = source.decoder
-            # a bad PEM: found while streaming, or (all of it sent) at its end;
-            # a refusal before or partway through the data is the module's own
-            if dec is not None and (source.error is not None or dec.offset >= size):
-                try:
-                    source.digest()
-                except ValueError as err:
-                    raise ValueError("%s (module: %s)" % (err, exc))
-            # refused for its own reasons (name, memory, a reboot, ...)
-            raise _refused(exc, what, "likely a wrong password or a key format the module "
-                           "refuses" if code == PK else None)
-        try:
-            digest = source.digest()
-        except ValueError as exc:  # a bad PEM found while it streamed
-            try:  # stored anyway: do not leave it behind
-                self.remove(code, name)
-                what = "removed"
-            except UbxError as err:
-                what = "not removed: %r" % err
-            raise ValueError("%s (module stored it; %s)" % (exc, what))
-        got = _md5_answer(lines, 0, code, name)
-        _verify(got, _hex(digest), name)
-        return got
+            # the module keeps one entry per name, whatever its kind: an
+            # import would replace the other kind's silently
+            for k in range(4 if not replace else 0):
+                if k != code:
+                    for e in (yield from self._list(k)):
+                        if e.name == name:
+                            raise ValueError("%s: %s %r on the module would be lost "
+                                             "(replace=True)" % (what, e.kind, name))
+            try:
+                lines = yield from self._transfer(cmd, size, source, code, password)
+            except AtError as exc:  # ERROR / +CME ERROR: the module refused the data
+                dec = source.decoder
+                # a bad PEM: found while streaming, or (all of it sent) at its end;
+                # a refusal before or partway through the data is the module's own
+                if dec is not None and (source.error is not None or dec.offset >= size):
+                    try:
+                        source.digest()
+                    except ValueError as err:
+                        raise ValueError("%s (module: %s)" % (err, exc))
+                # refused for its own reasons (name, memory, a reboot, ...)
+                raise refused(exc, what, "likely a wrong password or a key format the module "
+                              "refuses" if code == PK else None)
+            except BaseException as exc:
+                # an interrupt is no Exception (Ctrl-C, a cancelled task), nor
+                # the generator being closed (it can wait for nothing more)
+                if isinstance(exc, (Exception, GeneratorExit)) and not isinstance(exc, AtTimeout):
+                    raise
+                # a timeout, Ctrl-C or a cancelled task: the data may all be
+                # in, so say whether the module stored it (the engine is back
+                # in sync by now)
+                msg = str(exc)
+                got = yield from self._outcome(source, size, code, name)
+                raise type(exc)(what + ": " + (msg + "; " if msg else "") + got)
+            try:
+                digest = source.digest()
+            except ValueError as exc:  # a bad PEM found while it streamed
+                try:  # stored anyway: do not leave it behind
+                    yield from self._item(2, code, name)
+                    what = "removed"
+                except UbxError as err:
+                    what = "not removed: %r" % err
+                raise ValueError("%s (module stored it; %s)" % (exc, what))
+            got = md5_answer(lines, 0, code, name)
+            verify(got, to_hex(digest), name)
+            return got
+        finally:
+            if f is not None:
+                f.close()
 
     def _outcome(self, source, size, code, name):
         """Whether the module holds the item after an interrupted import,
-        from its MD5 (the engine is back in sync by now)."""
+        from its MD5."""
         want = None
         if source.known is not None or source.sent >= size:
             try:
-                want = _hex(source.digest())
+                want = to_hex(source.digest())
             except ValueError:
                 pass
         try:
-            have = self.md5(code, name)
+            have = yield from self._item(4, code, name)
             if have == want:
                 return "the module holds it (MD5 %s matches)" % have
             return "the module holds MD5 %s under that name%s" % (
                 have, ", not this one" if want else " (the data did not all go out)")
-        except (UbxError, KeyboardInterrupt) as exc:
+        except BaseException as exc:
+            if isinstance(exc, (Exception, GeneratorExit)) and not isinstance(exc, UbxError):
+                raise
             if isinstance(exc, CmeError) and exc.code == 22:   # not found
                 return "the module does not hold it"
             return "stored? unknown (%s): try certs.md5() later" % exc
 
 
+# -- checks before a byte is written -------------------------------------------
+
+
+def _import_cmd(kind, name, password):
+    """(code, (head, tail)): the size goes in between once it is known."""
+    code = kind_code(kind)
+    return code, ("+USECMNG=0,%d,%s," % (code, quoted(name, _NAME_MAX, "name", 1)),
+                  password_param(code, password))
+
+
+def _check_label(dec, code, password):
+    if password is not None:
+        raise ValueError("password with a PEM key: the module takes one with an encrypted DER key only")
+    label = dec.label
+    if label not in (_KEY_LABELS if code == PK else _CERT_LABELS):
+        raise ValueError("PEM label %r does not fit %s" % (label, KINDS[code]))
+
+
+def inspect(data, code, password):
+    """(lead, size, md5 digest) of DER/PEM bytes, fully checked as an import
+    of code (0-3) checks them."""
+    total = buffer_len(data)
+    if not total:
+        raise ValueError("data: empty")
+    if total and data[0] == 0x30:
+        _check_der(data, total, total)
+        h = new_md5()
+        h.update(data)
+        return 0, check_size(total), h.digest()
+    lead, end = _trim(data, 0, total)
+    dec = PemDecoder()
+    dec.feed(data, end)  # what is sent: data[lead:end]
+    dec.finish()
+    _check_label(dec, code, password)
+    return lead, check_size(end - lead), dec.digest()
+
+
+def open_source(path, code, password):
+    """(open file, size, Source) for the file at path, checked as an import
+    of code checks it; a bad file is a ValueError naming path."""
+    f, total = open_file(path)
+    try:
+        return (f,) + _file_source(f, total, code, password)
+    except BaseException as exc:
+        f.close()
+        if isinstance(exc, ValueError):
+            raise ValueError("%s: %s" % (path, exc))
+        raise
+
+
+def _file_source(f, total, code, password):
+    """(size, Source) for an open file of total bytes, positioned where
+    sending starts. Reads its head (and a PEM's BEGIN line and tail) to
+    check it first."""
+    peek = bytearray(_PEEK)  # per import, as the decoder: a Certs keeps no buffer
+    n = f.readinto(peek)
+    if n and peek[0] == 0x30:
+        _check_der(peek, n, total)
+        f.seek(0)
+        return check_size(total), Source(f, new_md5())
+    # PEM: whitespace around it is not sent (the module refuses it)
+    lead = _trim(peek, 0, n)[0]
+    f.seek(lead)
+    n = f.readinto(peek)
+    if not n:
+        raise ValueError("empty file" if not total else "whitespace only")
+    if peek[0] != 0x2D:
+        raise ValueError("neither DER nor PEM (-----BEGIN)")
+    # a decoder per import: none is kept between imports (its buffers,
+    # MD5 object and decoding generator stay in RAM no longer than needed)
+    dec = PemDecoder()
+    dec.feed(peek, n)  # checks the BEGIN line now
+    if not dec.label:
+        raise ValueError("PEM: no BEGIN line at the start")
+    _check_label(dec, code, password)
+    # one PEM object per file: a chain is refused before the command goes
+    # out, not once its bytes did (the decoder only sees it while streaming)
+    i = _find_begin(f, lead + 10, peek)
+    if i >= 0:
+        raise ValueError("PEM: more than one PEM object (byte %d)" % (i - lead))
+    start = max(lead, total - _PEEK)
+    f.seek(start)
+    tail = _trim(peek, 0, f.readinto(peek))
+    if tail[0] == tail[1]:
+        raise ValueError("PEM: over %d bytes of whitespace at the end" % _PEEK)
+    dec.reset()
+    f.seek(lead)
+    return check_size(start + tail[1] - lead), Source(f, None, dec)
+
+
 # -- helpers -----------------------------------------------------------------
 
 
-def _open(path):
+def _find_begin(f, pos, buf):
+    """File offset of the first "-----BEGIN" in f at or after pos, or -1:
+    read through buf, each read overlapping the last by 9 bytes."""
+    while True:
+        f.seek(pos)
+        n = f.readinto(buf)
+        i = buf.find(b"-----BEGIN", 0, n)
+        if i >= 0:
+            return pos + i
+        if n < len(buf):
+            return -1
+        pos += n - 9
+
+
+def open_file(path):
     """The file at path, open for reading, and its size."""
     if not isinstance(path, str) or not path:
         raise ValueError("path: a non-empty str")
     try:
         f = open(path, "rb")
     except OSError as exc:
-        raise OSError(exc.errno, path + (": no such file" if exc.errno == 2 else ": cannot open"))
+        raise OSError(exc.errno, path + (": no such file" if exc.errno == ENOENT else ": cannot open"))
     n = f.seek(0, 2)
     f.seek(0)
     return f, n
 
 
-def _buffer_len(data):
+def buffer_len(data):
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ValueError("data: bytes, bytearray or memoryview")
     return len(data)
 
 
-def _check_size(size):
+def check_size(size):
     if not 1 <= size <= _SIZE_MAX:
         raise ValueError("size %d outside 1..%d" % (size, _SIZE_MAX))
     return size
@@ -431,14 +497,14 @@ def _check_der(head, n, total):
         raise ValueError("DER: SEQUENCE length is not %d" % total)
 
 
-def _source(data, pos):
-    """A _Source over data in memory from pos: bytes are shared through
+def memory_source(data, pos):
+    """A Source over data in memory from pos: bytes are shared through
     BytesIO (its readinto copies without allocating)."""
     if isinstance(data, bytes):
         r = BytesIO(data)
         r.seek(pos)
-        return _Source(r)
-    return _Source(None, buf=memoryview(data), pos=pos)
+        return Source(r)
+    return Source(None, buf=memoryview(data), pos=pos)
 
 
 def _trim(data, lead, end):
@@ -451,7 +517,7 @@ def _trim(data, lead, end):
     return lead, end
 
 
-def _password_param(code, password):
+def password_param(code, password):
     if password is None:
         return ""
     if code != PK:
@@ -459,22 +525,25 @@ def _password_param(code, password):
     return "," + quoted(password, _PASSWORD_MAX, "password", 1)
 
 
-def _redact(password):
+def redacted(password):
+    """The engine's redact= for a command holding password."""
     return (password,) if password else None
 
 
-def _hex(digest):
+def to_hex(digest):
     # not binascii.hexlify: on a port where binascii is Python (the
-    # WebAssembly one) importing it costs 1.7 KB live and 6.7 KB of garbage
+    # WebAssembly one) importing it costs RAM (live and garbage) that the
+    # demo flow's heap budget has no room for (bench: boards.wasm32.flow_live_after)
     return "%02x" * len(digest) % tuple(digest)
 
 
-def _verify(got, want, name):
+def verify(got, want, name):
     if got != want:
         raise VerifyError("module has MD5 %s for %r, expected %s" % (got, name, want))
 
 
-def _md5_text(text, error):
+def md5_text(text, error):
+    """text as 32 lowercase hex digits; error(...) if it is not an MD5."""
     if isinstance(text, str) and len(text) == 32:
         text = text.lower()
         for ch in text:
@@ -485,16 +554,17 @@ def _md5_text(text, error):
     raise error("MD5 %r is not 32 hex digits" % (text,))
 
 
-def _md5_answer(lines, op, code, name):
-    """The MD5 of the single line `+USECMNG: <op>,<type>,"<name>","<md5>"`,
+def md5_answer(lines, op, code, name):
+    """The MD5 of the single line `+USECMNG: <op>,<type>,"<name>","<md5>"`
+    (the space after the colon optional),
     checked; ProtocolError for anything else."""
     if len(lines) == 1 and lines[0].startswith(_PREFIX):
-        f = fields(lines[0][len(_PREFIX):], True)
+        f = fields(lines[0][len(_PREFIX):], True)  # loose: spaces around fields
         # a stream import (op 0) is answered `+USECMNG: 0,...` by the syntax
         # section and `+USECMNG: 1,...` by the spec's own example: take both
         if len(f) == 4 and (f[0] == str(op) or op == 0 and f[0] == "1") \
                 and f[1] == str(code) and f[2] == name:
-            return _md5_text(f[3], ProtocolError)
+            return md5_text(f[3], ProtocolError)
     raise ProtocolError("answer %r is not for %d,%d,%r" % (lines, op, code, name))
 
 

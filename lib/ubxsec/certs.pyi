@@ -7,7 +7,7 @@ A bad argument raises ValueError before a byte is written; a refusal by
 the module raises CmeError naming the operation, kind, name or file.
 """
 
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 CA: Final = 0
 CC: Final = 1
@@ -34,16 +34,22 @@ class Certs:
     def __init__(self, at: object, baud: int = 9600) -> None:
         """baud: the UART's rate; an import's timeout adds its wire time."""
     def import_file(self, path: str, kind: int | str, name: str,
-                    password: str | None = None) -> str:
-        """Import a DER or PEM file from the board's file system, streamed
-        in chunks; returns the verified MD5 (32 lowercase hex digits).
-        password: only for a DER private key (PK). A missing file is an
-        OSError naming the path. The timeout grows with the size at the
-        UART's baud rate; after a timeout or Ctrl-C the exception says
-        whether the module holds the item (from its MD5)."""
+                    password: str | None = None, replace: bool = False) -> str:
+        """Import a DER or PEM file (one object, at most 8192 bytes) from the
+        board's file system, streamed in chunks; returns the verified MD5
+        (32 lowercase hex digits). password: only for a DER private key
+        (PK). The module keeps one entry per name whatever its kind: the
+        other kinds are listed first, and an entry of another kind under
+        that name (which the import would replace) is a ValueError naming
+        it unless replace=True (which also skips the listings). A missing
+        file is an OSError naming the path. The timeout grows with the size
+        at the UART's baud rate; after a timeout, Ctrl-C or a cancelled
+        task the exception says whether the module holds the item (from
+        its MD5)."""
     def import_bytes(self, data: _Data, kind: int | str, name: str,
-                     password: str | None = None) -> str:
-        """Import DER or PEM held in memory; returns the verified MD5."""
+                     password: str | None = None, replace: bool = False) -> str:
+        """Import DER or PEM held in memory; returns the verified MD5.
+        replace: as import_file()."""
     def import_from_module_file(self, filename: str, kind: int | str, name: str,
                                 password: str | None = None,
                                 expect_md5: str | None = None) -> str:
@@ -62,3 +68,15 @@ class Certs:
         """The module's MD5 (32 lowercase hex digits) of a stored item."""
     def list(self, kind: int | str | None = None) -> list[Entry]:
         """User entries and pre-installed roots, in the module's order."""
+    def transfer_ms(self, size: int) -> int:
+        """Timeout of a '>' transfer of size bytes: the engine's timeout plus
+        the data's wire time at the UART's baud rate, +25%."""
+
+class Source:
+    """A '>' data source for the engine (source.fill), hashing what the
+    module will store: for extensions (ubxsec.modfile)."""
+
+    def __init__(self, reader: Any, md5: Any = None, decoder: Any = None,
+                 buf: Any = None, pos: int = 0) -> None: ...
+    def fill(self, mv: memoryview) -> int: ...
+    def digest(self) -> bytes: ...

@@ -1,6 +1,6 @@
 """+USECCHIP: the module's immutable chip ID."""
 
-from .errors import AtError, ProtocolError, _refused
+from .errors import ProtocolError, named
 
 
 def parse_chip_id(lines):
@@ -23,15 +23,6 @@ def parse_chip_id(lines):
 
 
 def chip_id(at, timeout_ms=None):
-    """Generator over at.exchange(): the chip ID (Module.chip_id, and
-    AsyncModule.chip_id through the same code); a refusal names what was
-    refused."""
-    try:
-        lines = yield from at.exchange("+USECCHIP", timeout_ms)
-    except AtError as exc:
-        raise _refused(exc, "read the chip ID")
-    return parse_chip_id(lines)
-
-
-def read_chip_id(at, timeout_ms=None):
-    return parse_chip_id(at.command("+USECCHIP", timeout_ms))
+    """Generator over at.exchange() (the engine contract): the chip ID;
+    Module.chip_id() returns at.run() of it."""
+    return parse_chip_id((yield from named(at.exchange("+USECCHIP", timeout_ms), "read the chip ID")))

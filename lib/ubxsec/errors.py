@@ -1,5 +1,13 @@
 """Typed exceptions: every failure the library reports is one of these,
-or ValueError for a bad argument caught before any byte is written."""
+or ValueError for a bad argument caught before any byte is written.
+
+For the command families and extensions: refused() restates a refusal for
+what was refused, named() does it for a whole exchange (the one path every
+family takes, so each refusal says what it refused the same way)."""
+
+# what `from .errors import *` gives the package's top level
+__all__ = ["AtError", "AtTimeout", "CmeError", "ProtocolError", "RingOverflow", "TransferError",
+           "UbxError", "VerifyError"]
 
 
 class UbxError(Exception):
@@ -35,8 +43,8 @@ def _cme_text(code):
 
 class CmeError(AtError):
     """+CME ERROR: carries the numeric code (or None), the verbose text (or
-    None) and `what` was refused (operation, kind and name or file; never a
-    secret). A verbose text known to 3GPP TS 27.007 also gets its code, a
+    None), `what` was refused (operation, kind and name or file; never a
+    secret) and the hint (the likely cause, or what a workaround got). A verbose text known to 3GPP TS 27.007 also gets its code, a
     known code its text. str(e): what, text, code and the likely cause."""
 
     def __init__(self, code=None, text=None, what=None, hint=None):
@@ -53,24 +61,25 @@ class CmeError(AtError):
         self.code = code
         self.text = text
         self.what = what
+        self.hint = hint
 
 
-def _refused(exc, what, hint=None):
+def refused(exc, what, hint=None):
     """The module's refusal exc (AtError or CmeError) restated for `what`."""
     if isinstance(exc, CmeError):
+        if exc.hint:  # kept: e.g. what a workaround for the refusal got
+            hint = exc.hint + ("; " + hint if hint else "")
         return CmeError(exc.code, exc.text, what, hint)
     return AtError(what + ": ERROR" + ("; " + hint if hint else ""))
 
 
-def _extension(name):
-    """ubxsec.<name>, the module of an extension package, imported on first
-    use; ImportError naming the package to install if it is missing (or
-    cannot be imported: one older than the core)."""
+def named(gen, what, hint=None):
+    """Generator: runs gen (an engine exchange, or one built over them) and
+    returns its value; a refusal (AtError) is raised as refused() says."""
     try:
-        return __import__("ubxsec." + name, None, None, (name,))
-    except ImportError as exc:  # its text tells a missing module from a stale one
-        raise ImportError("ubxsec.%s: install its package, lib/ubxsec-%s.json (%s)"
-                          % (name, name, exc))
+        return (yield from gen)
+    except AtError as exc:
+        raise refused(exc, what, hint)
 
 
 class AtTimeout(UbxError):

@@ -1,6 +1,8 @@
 """Typed exceptions: every failure the library reports is one of these, or
 ValueError for a bad argument caught before any byte is written."""
 
+from typing import Any, Callable, Generator
+
 class UbxError(Exception):
     """Base of every error the library raises about the module."""
 
@@ -19,6 +21,7 @@ class CmeError(AtError):
     code: int | None
     text: str | None
     what: str | None
+    hint: str | None
     def __init__(self, code: int | None = None, text: str | None = None,
                  what: str | None = None, hint: str | None = None) -> None: ...
 
@@ -37,3 +40,12 @@ class RingOverflow(UbxError):
 class TransferError(UbxError):
     """A '>' data transfer stopped before `size` bytes were sent because the
     source ran dry; nothing was padded, the module discards the partial data."""
+
+def refused(exc: AtError, what: str, hint: str | None = None) -> AtError:
+    """The module's refusal exc restated for `what`: a CmeError keeps its
+    code, text and hint."""
+
+def named(gen: Generator[Any, Any, Any], what: str,
+          hint: str | None = None) -> Generator[Any, Any, Any]:
+    """Generator: runs gen (an engine exchange, or one built over them) and
+    returns its value; a refusal is raised as refused() restates it."""

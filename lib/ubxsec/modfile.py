@@ -8,14 +8,18 @@ AT+UDWNFILE writes a file there, +USECMNG op code 1 imports it.
 Certs.upload(), Certs.import_from_module_file() and Certs.der_md5() (the
 MD5 to expect, computed here) import this module on first use and call the
 functions here with the Certs as `certs`; without this package they raise
-ImportError naming it.
+ImportError naming it. Like the core's methods, upload() and
+import_from_module_file() return at.run() of a generator over the engine's
+exchanges (a value on Module, an awaitable on ubxsec.aio's engine). Only
+the public names of ubxsec.certs and ubxsec.errors are used.
 """
 
 from micropython import const
 
-from .certs import (KINDS, PK, _buffer_len, _check_size, _hex, _md5_answer, _md5_text, _open,
-                    _password_param, _redact, _source, _Source, _verify, kind_code)
-from .errors import AtError, _refused
+from .certs import (KINDS, PK, Source, buffer_len, check_size, inspect, kind_code, md5_answer,
+                    md5_text, memory_source, open_file, open_source, password_param, redacted,
+                    to_hex, verify)
+from .errors import named
 from .params import quoted
 
 _NAME_MAX = const(200)      # as certs' (no series takes more)
@@ -29,30 +33,45 @@ def import_from_module_file(certs, filename, kind, name, password=None, expect_m
     code = kind_code(kind)
     cmd = "+USECMNG=1,%d,%s,%s%s" % (code, quoted(name, _NAME_MAX, "name", 1),
                                      quoted(filename, _FILENAME_MAX, "filename", 1),
-                                     _password_param(code, password))
+                                     password_param(code, password))
     if expect_md5 is not None:
-        expect_md5 = _md5_text(expect_md5, ValueError)
-    got = _md5_answer(certs._cmd("import %s %r from module file %r" % (KINDS[code], name, filename),
-                                 cmd, code == PK, _redact(password)), 1, code, name)
-    _verify(got, expect_md5 or got, name)
+        expect_md5 = md5_text(expect_md5, ValueError)
+    at = certs.at
+    return at.run(_import(named(at.exchange(cmd, secret=code == PK, redact=redacted(password)),
+                                "import %s %r from module file %r" % (KINDS[code], name, filename)),
+                          code, name, expect_md5))
+
+
+def _import(gen, code, name, expect_md5):
+    got = md5_answer((yield from gen), 1, code, name)
+    verify(got, expect_md5 or got, name)
     return got
 
 
 def upload(certs, src, module_filename):
     """Certs.upload(): AT+UDWNFILE, byte for byte; returns the size."""
     cmd = "+UDWNFILE=%s," % quoted(module_filename, _FILENAME_MAX, "filename", 1)
-    what = "upload to module file %r" % module_filename
     if not isinstance(src, str):
-        size = _check_size(_buffer_len(src))
-        source = _source(src, 0)
+        size = check_size(buffer_len(src))
+        source = memory_source(src, 0)
     else:
-        f, size = _open(src)
-        source = _Source(f)
+        f, size = open_file(src)
+        source = Source(f)
+        try:
+            check_size(size)
+        except ValueError:
+            f.close()
+            raise
+    at = certs.at
+    return at.run(_upload(named(at.exchange_data(cmd + str(size), size, source.fill,
+                                                 certs.transfer_ms(size)),
+                                "upload to module file %r" % module_filename),
+                          source, size))
+
+
+def _upload(gen, source, size):
     try:
-        _check_size(size)
-        certs.at.command_with_data(cmd + str(size), size, source.fill, certs._data_ms(size))
-    except AtError as exc:
-        raise _refused(exc, what)
+        yield from gen
     finally:
         if source.reader is not None:
             source.reader.close()
@@ -61,11 +80,11 @@ def upload(certs, src, module_filename):
 
 def der_md5(certs, src, kind):
     """Certs.der_md5(): the MD5 (hex) of the DER an import would store,
-    src checked as that import checks it."""
+    src checked as that import checks it (no command: a plain value)."""
     code = kind_code(kind)
     if not isinstance(src, str):
-        return _hex(certs._inspect(src, code, None)[2])
-    f, left, source = certs._open_source(src, code, None)
+        return to_hex(inspect(src, code, None)[2])
+    f, left, source = open_source(src, code, None)
     with f:
         view = memoryview(bytearray(_SCRATCH))
         while left:
@@ -73,4 +92,4 @@ def der_md5(certs, src, kind):
             if not n:
                 raise OSError("file shrank")
             left -= n
-        return _hex(source.digest())
+        return to_hex(source.digest())

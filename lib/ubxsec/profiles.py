@@ -8,8 +8,8 @@ to reads are parsed strictly: anything but `+USECPRF: <id>,<op>,...` with
 the expected fields raises ProtocolError.
 
 The op codes that take one int or one string (0, 1, 3-6, 10, 11, 14-16)
-share one getter/setter, SecurityProfile._simple, driven by the table
-_KEYS; each has its own named method calling it.
+share one getter/setter, SecurityProfile._simple, driven by the settings
+table (KEYS, _OPS, _LIMS); each has its own named method calling it.
 
 Ranges follow the spec's syntax for all products (TLS version 0-4, legacy
 suites 0-33, session tags 0,1,2,3,5,12,13,15, session types 0,1,3,10,11,13).
@@ -24,9 +24,16 @@ nor that code in RAM.
 
 Commands holding a key password, PSK, PSK identity or session data are sent
 with secret=True, so a trace shows none of them.
+
+Every method that talks to the module returns at.run() of a generator over
+the engine's exchanges (the engine contract): a value on Module's engine,
+an awaitable on ubxsec.aio's. The extensions (profiles_more, session) use
+the public surface below: HEX, KEYS, fits(), only(), payload(), and a
+profile's at, batch, send(), put(), exchange(), read_op() and reader().
 """
 
-from .errors import AtError, ProtocolError, _extension, _refused
+from . import extension
+from .errors import ProtocolError, named
 from .params import check_int, fields, quoted
 
 # the three forms of the cipher suite setting, as ciphers() reports them
@@ -34,26 +41,27 @@ LEGACY = "legacy"   # ("legacy", n): legacy suite n (0: the default list)
 IANA = "iana"       # ("iana", 0xC02B): exactly one suite
 LIST = "list"       # ("list", [0xC02A, 0xC02C]): a list of suites
 
-_HEX = "0123456789ABCDEFabcdef"
+HEX = "0123456789ABCDEFabcdef"
+_HOST = "abcdefghijklmnopqrstuvwxyz0123456789-"  # a hostname's characters, lower case
 
 
 def payload(line, prefix):
     """The fields of `<prefix> <fields>` (the space is optional), parsed by
-    errors.fields (quoted: str, bare: int)."""
+    params.fields (quoted: str, bare: int)."""
     if not line.startswith(prefix):
         raise ProtocolError("no " + prefix)
     n = len(prefix)
     return fields(line[n + (line[n:n + 1] == " "):])
 
 
-def _only(s, chars):
+def only(s, chars):
     for c in s:
         if c not in chars:
             return False
     return True
 
 
-def _fits(f, *lims):
+def fits(f, *lims):
     """f has one field per lim, each fitting it: lim >= 0 an int below
     lim, else a str of at most -lim chars."""
     if len(f) != len(lims):
@@ -72,6 +80,19 @@ def _arg(value, n, what):
     return "%d" % check_int(value, range(n), what)
 
 
+def _hostname(v, what):
+    """A server_hostname or sni value (already checked as an AT string)
+    that is a hostname: dot-separated labels of 1-63 letters, digits and
+    '-', neither first nor last in a label, 253 characters at most, a final
+    dot allowed; "" (no name) too. The same rule and message as
+    `make provision`'s (tools/provision.py)."""
+    for label in (v[:-1] if v[-1:] == "." else v).split("."):
+        if v and not (0 < len(label) < 64 and label[0] != "-" != label[-1] and len(v) < 254
+                      and only(label.lower(), _HOST)):
+            raise ValueError("%s: %r is not a hostname (letters, digits, '-' and dots; no spaces)"
+                             % (what, v))
+
+
 def _key_text(value, hex, n, what):
     """A PSK or PSK identity as parameters: ASCII text (no type field, so
     modules without one accept it) or hex text (type 1, twice as long)."""
@@ -79,80 +100,106 @@ def _key_text(value, hex, n, what):
         raise ValueError("hex: a bool")
     s = quoted(value, n << hex, what)
     if hex:
-        if len(value) & 1 or not _only(value, _HEX):
+        if len(value) & 1 or not only(value, HEX):
             raise ValueError(what + ": not hex")
         s += ",1"
     return s
 
 
+def _value(f, key):
+    """The value of setting `key` (a name in KEYS that reads back) from its
+    fields, as its getter returns it: lim 2 (psk_from_rot) a bool."""
+    if key == "psk_identity":
+        if fits(f, -128) or fits(f, -256, 2):
+            return (f[0], len(f) > 1 and f[1] == 1)
+    elif key == "pinning":
+        if fits(f, -200, 3):
+            return tuple(f)
+    else:
+        n = _LIMS[KEYS.index(key)]
+        if fits(f, n):
+            return f[0] == 1 if n == 2 else f[0]
+    raise ProtocolError("bad " + key)
+
+
+def _done(gen):
+    yield from gen  # a setter returns None, not the (empty) answer
+
+
 class SecurityProfile:
     def __init__(self, at, profile_id):
-        self._at = at
+        self.at = at
         self.id = check_int(profile_id, range(5), "profile_id")
-        self._batch = None    # list while apply() collects commands
-        self._fresh = False   # apply(reset=True): the profile will be factory
+        self.batch = None    # list while apply() collects commands
 
-    # -- plumbing ------------------------------------------------------
-    def _send(self, cmd, secret=False, data=None):
-        if self._batch is not None:
-            return self._batch.append((cmd, secret, data))
-        self._command(cmd, secret, data)
+    # -- plumbing: the public surface of the extensions -------------------
+    def send(self, cmd, secret=False, data=None):
+        """Send cmd (with data (size, source) after a '>' prompt if given),
+        or add it to the batch apply() is collecting: returns None (or an
+        awaitable on ubxsec.aio's engine)."""
+        if self.batch is not None:
+            return self.batch.append((cmd, secret, data))
+        return self.at.run(_done(self.exchange(cmd, secret, data)))
 
-    def _command(self, cmd, secret=False, data=None):
-        """Send cmd now (never batched), with data (size, source) after a
-        '>' prompt if given; a refusal names what was refused."""
-        try:
-            if data is None:
-                return self._at.command(cmd, secret=secret)
-            self._at.command_with_data(cmd, data[0], data[1], secret=secret)
-        except AtError as exc:
-            raise _refused(exc, self._what(cmd))
+    def exchange(self, cmd, secret=False, data=None):
+        """Generator: cmd now (never batched); returns its answer lines. A
+        refusal names what was refused (never a value: it may be secret)."""
+        at = self.at
+        return named(at.exchange(cmd, secret=secret) if data is None
+                     else at.exchange_data(cmd, data[0], data[1], secret=secret),
+                     self._what(cmd))
 
     def _what(self, cmd):
-        """What cmd does, for a refusal: `profile 2 set tls_version (op 1)`;
-        never a value (it may be a secret)."""
+        """What cmd does, for a refusal: `profile 2 set tls_version (op 1)`."""
         parts = cmd.split(",")
         if len(parts) < 2:
             return "profile %d reset" % self.id
         op = int(parts[1])
-        i = 0
-        while _KEYS[i + 1] != op:
-            i += 3
         return "profile %d %s %s (op %d)" % (self.id, "set" if len(parts) > 2 + (op == 13) else "read",
-                                             _KEYS[i], op)
+                                             KEYS[_OPS.find(bytes((op,)))], op)
 
-    def _set(self, op, s, secret=False):
-        self._send("+USECPRF=%d,%d,%s" % (self.id, op, s), secret)
+    def put(self, op, text, secret=False):
+        """Set op code op to text (its checked parameters), as send()."""
+        return self.send("+USECPRF=%d,%d,%s" % (self.id, op, text), secret)
 
-    def _get(self, op, tag=None, secret=False):
-        """The fields after <id>,<op>[,<tag>] of the single answer line."""
+    def read_op(self, op, parse, arg=None, tag=None, secret=False):
+        """Generator: read op code op (and tag) back; returns parse(fields,
+        arg) of the fields after <id>,<op>[,<tag>] of the single answer line."""
         head = [self.id, op]
         cmd = "+USECPRF=%d,%d" % (self.id, op)
         if tag is not None:
             head.append(tag)
             cmd += ",%d" % tag
-        lines = self._command(cmd, secret)
+        lines = yield from self.exchange(cmd, secret)
         k = len(head)
         if len(lines) == 1:
             f = payload(lines[0], "+USECPRF:")
             if len(f) > k and f[:k] == head:
-                return f[k:]
+                return parse(f[k:], arg)
         raise ProtocolError("bad answer to AT" + cmd)
 
+    def reader(self, key):
+        """Generator reading the setting `key` (a key of KEYS that reads
+        back) as its getter returns it; read_all() composes them."""
+        op = _OPS[KEYS.index(key)]
+        if op == 13:  # session_status, session_type
+            return extension("session").reader(self, 1 if key == "session_type" else 0)
+        return self.read_op(op, _value, key, None, op == 9)  # 9: the PSK identity, secret
+
     def _simple(self, what, value):
-        """Set the op code of setting `what` (a name in _KEYS) to value, or
-        read it back when value is None. lim 2 (psk_from_rot) takes and
-        reads back a bool."""
-        i = _KEYS.index(what)
-        op, n = _KEYS[i + 1:i + 3]
+        """Set the op code of setting `what` (a name in KEYS) to value, or
+        read it back when value is None. lim 2 (psk_from_rot) takes a bool."""
+        if value is None:
+            return self.at.run(self.reader(what))
+        i = KEYS.index(what)
+        op = _OPS[i]
+        n = _LIMS[i]
         if n == 2 and (value is True or value is False):
             value = int(value)
-        if value is not None:
-            return self._set(op, _arg(value, n, what))
-        f = self._get(op)
-        if _fits(f, n):
-            return f[0] == 1 if n == 2 else f[0]
-        raise ProtocolError("bad " + what)
+        s = _arg(value, n, what)
+        if op == 4 or op == 10:  # server_hostname, sni
+            _hostname(value, what)
+        return self.put(op, s)
 
     # -- op codes taking one int or one str: _simple() with their limits --
     def validation_level(self, value=None):
@@ -202,82 +249,76 @@ class SecurityProfile:
     # -- the other op codes ----------------------------------------------
     def reset(self):
         """Factory values for every setting of this profile."""
-        self._send("+USECPRF=%d" % self.id)
+        return self.send("+USECPRF=%d" % self.id)
 
     def cipher_suite(self, legacy):
         """Legacy suite number 0-33 (Table 26); 0 is the default list."""
-        self._set(2, _arg(legacy, 34, "cipher_suite"))
+        return self.put(2, _arg(legacy, 34, "cipher_suite"))
 
     def cipher_suite_iana(self, code):
         """Exactly one suite, by IANA code (e.g. 0xC02B)."""
-        _extension("profiles_more").one(self, code)
+        return extension("profiles_more").one(self, code)
 
     def add_cipher(self, codes):
         """Add a code, or each of a list, to the suite list (form 100)."""
-        _extension("profiles_more").edit(self, codes, 0)
+        return extension("profiles_more").edit(self, codes, 0)
 
     def remove_cipher(self, codes):
         """Remove codes from the suite list; removing the last one makes the
         module fall back to legacy suite 0."""
-        _extension("profiles_more").edit(self, codes, 1)
+        return extension("profiles_more").edit(self, codes, 1)
 
     def cipher_list(self, codes):
         """Make the suite list hold exactly codes (membership, not order):
         reads the current setting, adds what is missing, then removes the
         rest. Another form in effect counts as an empty list (the module
         starts a new list on the first addition)."""
-        _extension("profiles_more").make_list(self, codes)
+        return extension("profiles_more").make_list(self, codes)
 
     def ciphers(self):
         """The cipher setting: ("legacy", n), ("iana", code) or
         ("list", [code, ...])."""
-        return _extension("profiles_more").read(self)
+        return extension("profiles_more").read(self)
 
     def key_password(self, password):
         """Password of the client private key (write-only)."""
-        self._set(7, quoted(password, 128, "key_password"), True)
+        return self.put(7, quoted(password, 128, "key_password"), True)
 
     def psk(self, key, hex=False):
         """Pre-shared key (write-only): ASCII up to 64 chars, or hex=True
         up to 128 hex digits."""
-        self._set(8, _key_text(key, hex, 64, "psk"), True)
+        return self.put(8, _key_text(key, hex, 64, "psk"), True)
 
     def psk_identity(self, identity=None, hex=False):
         """PSK identity: ASCII up to 128 chars, or hex=True up to 256 hex
         digits. Reads back (text, hex)."""
         if identity is not None:
-            return self._set(9, _key_text(identity, hex, 128, "psk_identity"), True)
-        f = self._get(9, None, True)
-        if _fits(f, -128) or _fits(f, -256, 2):
-            return (f[0], len(f) > 1 and f[1] == 1)
-        raise ProtocolError("bad psk_identity")
+            return self.put(9, _key_text(identity, hex, 128, "psk_identity"), True)
+        return self.at.run(self.reader("psk_identity"))
 
     def pinning(self, name=None, level=0):
         """Server certificate pinning: internal name and level 0-2; reads
         back (name, level)."""
         if name is not None:
-            return self._set(12, quoted(name, 200, "pinning") + "," + _arg(level, 3, "level"))
-        f = self._get(12)
-        if _fits(f, -200, 3):
-            return tuple(f)
-        raise ProtocolError("bad pinning")
+            return self.put(12, quoted(name, 200, "pinning") + "," + _arg(level, 3, "level"))
+        return self.at.run(self.reader("pinning"))
 
     # -- op code 13, session resumption: package ubxsec-session -------
     def session_status(self, status=None):
         """Session resumption: 0 disabled, 1 enabled, 2 data configured."""
-        return _extension("session").session_status(self, status)
+        return extension("session").session_status(self, status)
 
     def session_type(self, kind=None):
         """0 session ID, 1 ticket, 3 PSK ticket, 10/11/13 the same with
         local encryption."""
-        return _extension("session").session_type(self, kind)
+        return extension("session").session_type(self, kind)
 
     def session_data(self, tag, *values):
         """Session data of data tag 2, 3, 5, 12, 13 or 15. Tag 2 takes and
         returns session_id_b64, master_secret_b64; the others one base64
         string, its size sent alongside (tags 5, 15: after a '>' prompt).
         An empty string clears tags 3, 12 and 13."""
-        return _extension("session").session_data(self, tag, *values)
+        return extension("session").session_data(self, tag, *values)
 
     # -- whole configurations -----------------------------------------
     def apply(self, config, reset=False):
@@ -287,33 +328,37 @@ class SecurityProfile:
         the current list first); reset=True starts from factory values.
         A refusal by the module stops at that command: its error propagates
         and the keys before it stay set."""
-        _extension("profiles_more").apply(self, config, reset)
+        return extension("profiles_more").apply(self, config, reset)
 
     def read_all(self):
         """Every readable setting, keyed as apply() takes it (the key
         password and PSK are write-only; session data is SessionKeeper's)."""
-        return _extension("profiles_more").read_all(self)
+        return extension("profiles_more").read_all(self)
 
 
-# Every key apply() takes, in the order it sets them: TLS version before the
+# The settings table, one column per name, one row per setting:
+# KEYS[i] is a key apply() takes, _OPS[i] its op code, _LIMS[i] its limit
+# (see _fits) for the plain op codes (their methods call _simple), None for
+# the others. Rows in the order apply() sets them: TLS version before the
 # session data that may need it, cipher list additions before removals
 # (removing the last entry would fall back to legacy suite 0), session
-# status/type before data. Per key: name, op code and lim (see _fits) for
-# the plain op codes (their methods call _simple); None for the others. (Lists, not tuples: their names share the qstrs of the
-# method names, a tuple constant would store every name again.)
-_KEYS = ["validation_level", 0, 4,       # 0 none, 1 root, 2 + hostname, 3 + date
-         "tls_version", 1, 5,            # 0 any, 1-4 TLS 1.0-1.3
-         "cipher_suite", 2, None, "cipher_suite_iana", 2, None, "cipher_list", 2, None,
-         "add_cipher", 2, None, "remove_cipher", 2, None,
-         "ca_name", 3, -200,             # internal name of the trusted root
-         "server_hostname", 4, -256,     # checked at validation levels 2, 3
-         "client_cert_name", 5, -200,
-         "client_key_name", 6, -200,
-         "key_password", 7, None, "psk", 8, None, "psk_identity", 9, None,
-         "sni", 10, -128,                # Server Name Indication
-         "psk_from_rot", 11, 2,          # PSK from the root of trust: a bool
-         "pinning", 12, None,
-         "session_status", 13, None, "session_type", 13, None, "session_data", 13, None,
-         "ztp", 14, 3,                   # 0 none, 1 CA and client, 2 client only
-         "alpn", 15, -255,               # ALPN protocol name
-         "database", 16, 3]              # 0 all, 1 user only, 2 pre-installed only
+# status/type before data. (KEYS is a list, not a tuple: its names share the
+# qstrs of the method names, a tuple constant would store every name again.)
+KEYS = ["validation_level", "tls_version", "cipher_suite", "cipher_suite_iana", "cipher_list",
+        "add_cipher", "remove_cipher", "ca_name", "server_hostname", "client_cert_name",
+        "client_key_name", "key_password", "psk", "psk_identity", "sni", "psk_from_rot",
+        "pinning", "session_status", "session_type", "session_data", "ztp", "alpn", "database"]
+_OPS = b"\x00\x01\x02\x02\x02\x02\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0d\x0d\x0e\x0f\x10"
+_LIMS = (4,      # validation_level: 0 none, 1 root, 2 + hostname, 3 + date
+         5,      # tls_version: 0 any, 1-4 TLS 1.0-1.3
+         None, None, None, None, None,   # the cipher forms
+         -200,   # ca_name: internal name of the trusted root
+         -256,   # server_hostname: checked at validation levels 2, 3
+         -200, -200,                     # client_cert_name, client_key_name
+         None, None, None,               # key_password, psk, psk_identity
+         -128,   # sni: Server Name Indication
+         2,      # psk_from_rot: a bool
+         None, None, None, None,         # pinning, session_status/type/data
+         3,      # ztp: 0 none, 1 CA and client, 2 client only
+         -255,   # alpn: ALPN protocol name
+         3)      # database: 0 all, 1 user only, 2 pre-installed only

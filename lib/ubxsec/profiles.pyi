@@ -6,7 +6,7 @@ are write-only). Every value is checked before a byte is written: a bad one
 raises ValueError naming the setting, the rule and the allowed range.
 """
 
-from typing import Any, Final, Literal, overload
+from typing import Any, Callable, Final, Generator, Literal, overload
 
 LEGACY: Final = "legacy"
 IANA: Final = "iana"
@@ -16,8 +16,28 @@ _Codes = int | list[int] | tuple[int, ...]
 _Ciphers = tuple[Literal["legacy"], int] | tuple[Literal["iana"], int] | tuple[Literal["list"], list[int]]
 
 class SecurityProfile:
+    """Every method that talks to the module returns at.run() of a generator
+    over the engine's exchanges: a value on Module, an awaitable on
+    ubxsec.aio's engine. send(), exchange(), put(), read_op(), reader() and
+    batch are the surface the extensions (profiles_more, session) use."""
+
     id: int
+    at: Any
+    batch: list[Any] | None
     def __init__(self, at: object, profile_id: int) -> None: ...
+    def send(self, cmd: str, secret: bool = False, data: Any = None) -> None:
+        """Send cmd now (data: (size, source) after a '>' prompt), or add it
+        to the batch apply() is collecting."""
+    def exchange(self, cmd: str, secret: bool = False, data: Any = None) -> Generator[Any, Any, list[str]]:
+        """Generator: cmd now, never batched; its answer lines. A refusal
+        names what was refused, never a value."""
+    def put(self, op: int, text: str, secret: bool = False) -> None:
+        """Set op code op to text (checked parameters), as send()."""
+    def read_op(self, op: int, parse: Callable[[list[Any], Any], Any], arg: Any = None,
+                tag: int | None = None, secret: bool = False) -> Generator[Any, Any, Any]:
+        """Generator: op code op (and tag) read back; parse(fields, arg)."""
+    def reader(self, key: str) -> Generator[Any, Any, Any]:
+        """Generator reading setting `key` back, as its getter returns it."""
 
     @overload
     def validation_level(self, value: None = None) -> int: ...

@@ -4,10 +4,13 @@ suite (form 99) or a list of suites (form 100) checked against the spec's
 Table 26, the setting read back; and whole configurations, apply() and
 read_all(). A profile set by name and level (and the legacy cipher_suite())
 needs none of it.
+
+Only the public surface of ubxsec.profiles is used (see its docstring); as
+there, what talks to the module returns p.at.run() of a generator.
 """
 
 from .errors import ProtocolError
-from .profiles import _HEX, _KEYS, IANA, LEGACY, LIST, _fits, _only
+from .profiles import HEX, IANA, KEYS, LEGACY, LIST, fits, only
 
 # The IANA cipher suite codes of the spec's Table 26 (op code 2), kept as the
 # second bytes of each code, grouped by first byte: 165 codes in about 170
@@ -39,7 +42,7 @@ def _known(code):
 
 
 def _hexnum(s, n):
-    if isinstance(s, str) and len(s) == n and _only(s, _HEX):
+    if isinstance(s, str) and len(s) == n and only(s, HEX):
         return int(s, 16)
     raise ProtocolError("bad cipher")
 
@@ -71,63 +74,85 @@ def one(p, code):
     """Profile p uses exactly one suite (form 99)."""
     if isinstance(code, (list, tuple)):
         raise ValueError("one cipher")
-    p._set(2, "99," + _codes(code)[0])
+    return p.put(2, "99," + _codes(code)[0])
+
+
+def _edits(p, wires, n, skip=()):
+    """The commands adding (n=0) or removing (n=1) each suite (wire form)
+    of wires that skip does not hold, as batch items."""
+    return [("+USECPRF=%d,2,100,%s,%d" % (p.id, w, n), False, None) for w in wires if w not in skip]
+
+
+def _send(p, items):
+    """Add items (cmd, secret, data) to apply()'s batch, or send them now."""
+    if p.batch is not None:
+        return p.batch.extend(items)
+    return p.at.run(_sent(p, items, False))
+
+
+def _sent(p, items, fresh):
+    """Generator sending items in order; a cipher list (an item whose first
+    field is its wire forms) first reads the current list, before anything
+    is written (fresh: the profile is factory, legacy suite 0)."""
+    out = []
+    for item in items:
+        if isinstance(item[0], list):
+            kind, have = (LEGACY, 0) if fresh else (yield from p.read_op(2, _cipher))
+            have = list(map(_wire, have)) if kind == LIST else ()
+            out += _edits(p, item[0], 0, have) + _edits(p, have, 1, item[0])
+        else:
+            out.append(item)
+    for item in out:
+        yield from p.exchange(*item)
 
 
 def edit(p, codes, n):
     """Form 100: add (n=0) or remove (n=1) a code, or each of a list."""
-    _edit(p, _codes(codes), n)
-
-
-def _edit(p, wires, n, skip=()):
-    # each suite (wire form) of wires that skip does not hold
-    for w in wires:
-        if w not in skip:
-            p._set(2, "100,%s,%d" % (w, n))
+    return _send(p, _edits(p, _codes(codes), n))
 
 
 def make_list(p, codes):
     """p's suite list holds exactly codes: read it, add what is missing,
     then remove the rest."""
-    want = _codes(codes)
-    kind, have = (LEGACY, 0) if p._fresh else read(p)
-    have = list(map(_wire, have)) if kind == LIST else ()
-    _edit(p, want, 0, have)
-    _edit(p, have, 1, want)
+    return _send(p, [(_codes(codes), None, None)])
 
 
-def read(p):
-    """("legacy", n), ("iana", code) or ("list", [code, ...])."""
-    f = p._get(2)
+def _cipher(f, _):
     n = len(f)
     v = f[0]
-    if _fits(f, 34):
+    if fits(f, 34):
         return (LEGACY, v)
-    if n == 3 and v == 99:
+    if n == 3 and v == 99:   # two bytes, "C0","2B" (the spec)
         return (IANA, _hexnum(f[1], 2) << 8 | _hexnum(f[2], 2))
+    if n == 2 and v == 99:   # one 4-digit string, "C02B" (ubxlib's documentation)
+        return (IANA, _hexnum(f[1], 4))
     if n == 2 and v == 100 and isinstance(f[1], str):
         return (LIST, [_hexnum(c, 4) for c in f[1].split(";")] if f[1] else [])
     raise ProtocolError("bad cipher")
 
 
-def apply(p, config, reset=False):
-    """SecurityProfile.apply(): every key checked, then set in _KEYS order."""
+def read(p):
+    """("legacy", n), ("iana", code) or ("list", [code, ...])."""
+    return p.at.run(p.read_op(2, _cipher))
+
+
+def configure(p, config, reset=False):
+    """Every key of config checked now (ValueError); returns the generator
+    that sets them in KEYS order (SecurityProfile.apply() runs it)."""
     for key in config:
-        if not isinstance(key, str) or key not in _KEYS:
+        if not isinstance(key, str) or key not in KEYS:
             raise ValueError("unknown key %r" % (key,))
         if config[key] is None:
             raise ValueError(key + ": None")
     forms = ("add_cipher" in config or "remove_cipher" in config)
-    for key in _UNREAD[:3]:
+    for key in _FORMS:
         forms += key in config
     if forms > 1:
         raise ValueError("one cipher form only")
     batch = [("+USECPRF=%d" % p.id, False, None)] if reset else []
-    p._batch = batch
-    p._fresh = reset
+    p.batch = batch
     try:
-        for i in range(0, len(_KEYS), 3):
-            key = _KEYS[i]
+        for key in KEYS:
             if key in config:
                 value = config[key]
                 args = value if key in _SPREAD and isinstance(value, tuple) else (value,)
@@ -136,26 +161,32 @@ def apply(p, config, reset=False):
                     raise ValueError(key + ": value missing")
                 getattr(p, key)(*args)
     finally:
-        p._batch = None
-        p._fresh = False
-    for item in batch:
-        p._send(*item)
+        p.batch = None
+    return _sent(p, batch, reset)
+
+
+def apply(p, config, reset=False):
+    """SecurityProfile.apply()."""
+    return p.at.run(configure(p, config, reset))
 
 
 def read_all(p):
     """SecurityProfile.read_all()."""
+    return p.at.run(_read_all(p))
+
+
+def _read_all(p):
     out = {}
-    for i in range(0, len(_KEYS), 3):
-        key = _KEYS[i]
-        if key not in _UNREAD:
-            out[key] = getattr(p, key)()
-    kind, value = read(p)
-    out[_UNREAD[(LEGACY, IANA, LIST).index(kind)]] = value
+    for key in KEYS:
+        if key not in _FORMS and key not in _UNREAD:
+            out[key] = yield from p.reader(key)
+    kind, value = yield from p.read_op(2, _cipher)
+    out[_FORMS[(LEGACY, IANA, LIST).index(kind)]] = value
     return out
 
 
-# keys read_all() leaves out: the cipher forms first (read as ciphers(), in
-# the order of LEGACY, IANA, LIST), then the write-only ones
-_UNREAD = ["cipher_suite", "cipher_suite_iana", "cipher_list", "add_cipher",
-           "remove_cipher", "key_password", "psk", "session_data"]
+# the key of each form ciphers() reads, by position: LEGACY, IANA, LIST
+_FORMS = ["cipher_suite", "cipher_suite_iana", "cipher_list"]
+# keys read_all() leaves out besides those: the write-only ones
+_UNREAD = ["add_cipher", "remove_cipher", "key_password", "psk", "session_data"]
 _SPREAD = ["psk", "psk_identity", "pinning", "session_data"]  # tuple = args

@@ -27,6 +27,11 @@ flight (RuntimeError: not from a URC handler), and first drains the line:
 it dispatches what has arrived and waits until the module has been silent
 for the engine's quiet_ms (AtTimeout if it keeps sending for 2 s; nothing
 is written then).
+
+What talks to the module returns at.run() of a generator over the engine's
+exchanges (the engine contract: a value on Module, an awaitable on
+ubxsec.aio's engine); save()'s drain before the flash write waits in
+place on either. Only the public surface of ubxsec.profiles is used.
 """
 
 import json
@@ -35,9 +40,10 @@ import time
 from io import BytesIO
 from micropython import const
 
+from . import extension
 from .errors import AtTimeout, ProtocolError
 from .params import check_int
-from .profiles import SecurityProfile, _only, payload
+from .profiles import SecurityProfile, only, payload
 
 PREFIX = "+UUSECPRF:"
 # (D)TLS session resumption (op code 13): session type i has data tag
@@ -52,7 +58,7 @@ _DRAIN_MS = const(2000)   # longest wait for a silent line before a flash write
 
 def _b64(v, n=_DATA_MAX, lo=1, err=ValueError):
     """v if a str of lo..n base64 chars, else err."""
-    if isinstance(v, str) and lo <= len(v) <= n and _only(v, _B64):
+    if isinstance(v, str) and lo <= len(v) <= n and only(v, _B64):
         return v
     raise err("session data: not base64")
 
@@ -86,17 +92,27 @@ def session_type(prof, kind=None):
     return _session(prof, 1, kind, SESSION_TYPES)
 
 
+def _value(f, tag):
+    return session_value(tag, f)
+
+
+def reader(prof, tag, secret=False):
+    """Generator reading session tag `tag` (0 status, 1 type, or a data tag)
+    of profile prof back, as session_value() gives it."""
+    return prof.read_op(13, _value, tag, tag, secret)
+
+
 def _session(prof, tag, value, ok):
     if value is None:
-        return session_value(tag, prof._get(13, tag))
-    prof._set(13, "%d,%d" % (tag, check_int(value, ok, "session")))
+        return prof.at.run(reader(prof, tag))
+    return prof.put(13, "%d,%d" % (tag, check_int(value, ok, "session")))
 
 
 def session_data(prof, tag, *values):
     """SecurityProfile.session_data()."""
     check_int(tag, DATA_TAGS, "session tag")
     if not values:
-        return session_value(tag, prof._get(13, tag, True))
+        return prof.at.run(reader(prof, tag, True))
     if len(values) != (2 if tag == 2 else 1):
         raise ValueError("tag 2: 2 values, else 1")
     data = values[0]
@@ -104,11 +120,11 @@ def session_data(prof, tag, *values):
         data = '"%s","%s"' % (_b64(data, 44), _b64(values[1], 64))
     elif tag in (5, 15):   # the data follows a '>' prompt
         n = len(_b64(data))
-        return prof._send("+USECPRF=%d,13,%d,%d" % (prof.id, tag, n),
-                          True, (n, BytesIO(data.encode()).readinto))
+        return prof.send("+USECPRF=%d,13,%d,%d" % (prof.id, tag, n),
+                         True, (n, BytesIO(data.encode()).readinto))
     else:
         data = '"%s",%d' % (_b64(data, _DATA_MAX, 0), len(data))
-    prof._set(13, "%d,%s" % (tag, data), True)
+    return prof.put(13, "%d,%s" % (tag, data), True)
 
 
 def parse_urc(line):
@@ -169,17 +185,19 @@ class SessionKeeper:
         status reported (e.g. after an MCU restart) the status is read
         first. Call it from the application, never from a URC handler.
         True if data is held."""
-        st = self._st(profile_id)
+        return self._at.run(self._capture(self._st(profile_id), profile_id))
+
+    def _capture(self, st, profile_id):
         if st[2] is None:
             prof = SecurityProfile(self._at, profile_id)
             if st[0] is None:
-                st[0] = prof.session_status()
+                st[0] = yield from reader(prof, 0)
             if st[0] != 2:
                 return False
-            tag = DATA_TAGS[SESSION_TYPES.index(prof.session_type())]
+            tag = DATA_TAGS[SESSION_TYPES.index((yield from reader(prof, 1)))]
             if tag in (2, 12):
                 return False  # the module never keeps session IDs
-            v = prof.session_data(tag)
+            v = yield from reader(prof, tag, True)
             if v:
                 st[1:] = [tag, v]
         return st[2] is not None
@@ -190,11 +208,14 @@ class SessionKeeper:
         power loss leaves the old file or the new one (littlefs renames
         atomically; FAT removes the old file just before). The line is
         drained first (see the module's docstring)."""
-        if self._at._active:
+        if self._at.busy:
             raise RuntimeError("save() writes flash: not while a command is in flight")
-        if not self.capture(profile_id):
+        return self._at.run(self._save(self._st(profile_id), profile_id, path))
+
+    def _save(self, st, profile_id, path):
+        if not (yield from self._capture(st, profile_id)):
             raise ValueError("no session data")
-        _, tag, v = self._state[profile_id]
+        _, tag, v = st
         self._drain()
         tmp = path + ".tmp"
         try:
@@ -234,6 +255,9 @@ class SessionKeeper:
         one it was saved from): tag 0 enabled, tag 1 its type, then its data
         tag. The file is checked whole before the first command (ValueError,
         also when the file is not JSON)."""
+        return self._at.run(self._restore(path, profile_id))
+
+    def _restore(self, path, profile_id):
         with open(path) as f:
             doc = json.load(f)
         if not isinstance(doc, dict) or doc.get("v") != 1:
@@ -244,7 +268,8 @@ class SessionKeeper:
         data = doc.get("data")
         if tag not in DATA_TAGS or not isinstance(data, list):
             raise ValueError("bad session file")
-        SecurityProfile(self._at, profile_id).apply(
+        yield from extension("profiles_more").configure(
+            SecurityProfile(self._at, profile_id),
             {"session_status": 1, "session_type": SESSION_TYPES[DATA_TAGS.index(tag)],
              "session_data": tuple([tag] + data)})
         self._state[profile_id] = [None, tag, tuple(data) if tag == 2 else data[0]]
