@@ -152,6 +152,17 @@ MUTANTS = [
        '            return str(self._line[:n], "utf-8").strip()',
        '            return str(self._line[:n], "utf-8")',
        "test_prompt_forms_of_every_series"),
+    # -- lib/ubxsec/aio.py: what only the asyncio front end adds ------------------
+    Mutant("aio-no-lock", "lib/ubxsec/aio.py", "two tasks' commands never interleave",
+           "        async with self.lock:", "        if True:",
+           ("unit_aio:test_two_tasks_are_served_one_after_the_other",)),
+    Mutant("aio-cancel-not-thrown", "lib/ubxsec/aio.py",
+           "a cancellation is thrown into the generator (the engine recovers)",
+           "                        exc = e\n", "                        raise\n",
+           ("unit_aio:test_a_cancelled_transfer_resyncs_before_the_next_command",)),
+    Mutant("aio-reader-idle", "lib/ubxsec/aio.py", "URCs while idle reach their handlers",
+           "            at.idle()\n", "            pass\n",
+           ("unit_aio:test_urcs_while_idle_reach_handlers_and_the_iterator",)),
     # -- the rest of lib/ubxsec ------------------------------------------------------
     Mutant("certs-md5-not-verified", CERTS, "a different MD5 from the module raises VerifyError",
            "    if got != want:\n        raise VerifyError", "    if False:\n        raise VerifyError",

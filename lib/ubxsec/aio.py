@@ -28,8 +28,8 @@ other tasks run between chunks.
   the module's guard timer when a '>' transfer was cut).
 - URCs while idle: AsyncModule starts a reader task on first use that
   dispatches them to the on_urc() handlers. The RX interrupt wakes it through
-  asyncio.ThreadSafeFlag where the port has both; otherwise it looks every
-  `poll_ms`. An overflow or bad line it meets while idle is raised by the
+  asyncio.ThreadSafeFlag where the port has both (and a tick every `poll_ms`
+  in case an IRQ event was lost); otherwise it looks every `poll_ms`. An overflow or bad line it meets while idle is raised by the
   next command (nothing sent), as Module's command() does.
 - Waiting for bytes during a command sleeps `pause_ms` (1 ms) per step; the
   event loop is never held longer than one step of the rules (a line, a
@@ -75,7 +75,9 @@ class AsyncEngine:
         """An awaitable driving gen to its end; returns gen's value. From a
         URC handler: RuntimeError at once, as on Module."""
         if self.engine.dispatching:
-            raise RuntimeError("AT engine busy (a command from a URC handler?)")
+            # from a URC handler: the engine's own rule refuses it at once
+            # (RuntimeError), as on Module
+            return self.engine.run(gen)
         return self._drive(gen)
 
     async def _drive(self, gen):
@@ -170,6 +172,7 @@ class AsyncModule(Module):
         self.at = AsyncEngine(engine)
         self.poll_ms = poll_ms
         self._reader = None
+        self._ticker = None
         self._flag = None
         flag = getattr(asyncio, "ThreadSafeFlag", None)
         if flag is not None and self.irq_mode != "poll":
@@ -203,6 +206,8 @@ class AsyncModule(Module):
         """Start the idle URC reader task (done by the first use); returns it."""
         if self._reader is None:
             self._reader = asyncio.create_task(self._read())
+            if self._flag is not None:  # an IRQ event may be lost: look anyway
+                self._ticker = asyncio.create_task(self._tick())
         return self._reader
 
     async def _read(self):
@@ -215,11 +220,18 @@ class AsyncModule(Module):
                 await flag.wait()
             at.idle()
 
+    async def _tick(self):
+        flag = self._flag
+        while True:
+            await asyncio.sleep_ms(self.poll_ms)
+            flag.set()
+
     def close(self):
         """Stop the reader task and detach the IRQ handler."""
-        if self._reader is not None:
-            self._reader.cancel()
-            self._reader = None
+        for task in (self._reader, self._ticker):
+            if task is not None:
+                task.cancel()
+        self._reader = self._ticker = None
         super().close()
 
     def http(self, http_profile=0):
