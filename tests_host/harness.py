@@ -46,7 +46,7 @@ MPY_MAJOR = 6  # what this mpy-cross emits; a board loads bytecode of the same m
 MPY_OPT = "-O3"
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed\s*$")
-RESULT_LINE = re.compile(r"^(ok|FAIL) ")
+RESULT_LINE = re.compile(r"^(ok|FAIL|xfail) ")
 
 
 class HarnessError(Exception):
