@@ -40,6 +40,8 @@ class _Module:
         text = line.decode()
         if text in self.lines:
             return self.lines[text]
+        if text.startswith("AT+USECMNG=3"):
+            return reply(b"OK")   # an empty listing (an import first lists the other kinds)
         if text.startswith("AT+USECMNG=0,"):
             f = text[len("AT+USECMNG=0,"):].split(",")
             return PromptReply(b"\r\n>", int(f[2]), lambda data: self._stored(f, data))

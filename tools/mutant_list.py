@@ -281,8 +281,8 @@ def wire_at(id, rule, find, replace, *tests):
 
 MUTANTS += [
     wire_at("at-wire-probe-error-ends-resync", "only OK ends a resync: a probe answered ERROR is probed again",
-            '                if line == "OK":\n                    self._quiet()',
-            '                if _is_final(line):\n                    self._quiet()',
+            '                if line == "OK":\n                    # drop lines until none arrives',
+            '                if _is_final(line):\n                    # drop lines until none arrives',
             "unit_wire_resync:test_a_probe_answered_with_error_is_probed_again",
             "unit_wire_resync:test_only_ok_ends_a_resync_and_the_next_command_tries_again_first"),
     wire_at("at-wire-guard-wait-full", "the guard wait ends as soon as the module gives its final result",
@@ -295,8 +295,9 @@ MUTANTS += [
             "                if line is None or bool(line):\n",
             "unit_wire_transfer:test_a_urc_during_the_guard_wait_does_not_end_it"),
     wire_at("at-wire-quiet-drain-unbounded", "a resync ends within its bound on a line that never goes quiet",
-            "            if ticks_diff(limit, ticks_ms()) <= 0:\n                break",
-            "            if False:\n                break",
+            "                        if ticks_diff(limit, ticks_ms()) <= 0:\n"
+            "                            break",
+            "                        if False:\n                            break",
             "unit_wire_resync:test_a_resync_ends_within_its_bound_on_a_line_that_never_goes_quiet"),
     wire_at("at-wire-probe-wait-restarts", "a probe waits probe_ms at most, whatever lines arrive",
             "                if line is None:\n                    break\n                if line == \"OK\":",
@@ -313,15 +314,15 @@ MUTANTS += [
             "        if mode == _DURING:\n            return",
             "unit_wire_transfer:test_ok_partway_through_a_transfer_is_a_protocol_error_and_the_data_stops"),
     wire_at("at-wire-transfer-unwatched", "a final result partway through a transfer stops the data",
-            "            if remaining:  # URCs, or the module ending the data phase early\n"
-            "                self._collect(info, _DURING)",
-            "            if remaining:  # URCs, or the module ending the data phase early\n"
-            "                pass",
+            "                line = self._next()\n                while line is not None:\n"
+            "                    self._answer(line, info, _DURING)",
+            "                line = None\n                while line is not None:\n"
+            "                    self._answer(line, info, _DURING)",
             "unit_wire_transfer:test_a_final_result_partway_stops_the_data_and_probes_at_once",
             "unit_wire_transfer:test_ok_partway_through_a_transfer_is_a_protocol_error_and_the_data_stops"),
     wire_at("at-wire-zero-size-sent", "a transfer of size 0 is refused before anything is written",
-            "if not isinstance(size, int) or size < 1:",
-            "if not isinstance(size, int) or size < 0:",
+            "if source is not None and (not isinstance(size, int) or size < 1):",
+            "if source is not None and (not isinstance(size, int) or size < 0):",
             "unit_wire_transfer:test_a_transfer_of_no_bytes_is_refused_before_anything_is_written"),
     wire_at("at-wire-cme-code-after-space", "+CME ERROR:<n> without a space gives code n",
             "        rest = line[11:].strip()", "        rest = line[12:].strip()",
