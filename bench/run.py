@@ -459,6 +459,25 @@ def measure_wasm32(build, files, heap_files, fast, flow_sim, big, step):
     return entry
 
 
+def measure_aio(dev, sims, files):
+    """ubxsec.aio against the event loop (bench_aio.py): a 10 ms heartbeat's
+    lateness while an 8 KB PEM import runs at each baud."""
+    small = [f for f in files if f["size"] == 1024 and f["format"] == "pem"]
+    big = [f for f in files if f["size"] == 8192 and f["format"] == "pem"]
+    out = {}
+    for baud in BAUDS:
+        got = dev.run("bench_aio.py", {"link": sims[baud].link, "baud": baud,
+                                       "files": _named(small + big)}, timeout=300)
+        if not got["md5_ok"]:
+            raise BenchError("aio: the 8 KB import returned a wrong MD5")
+        wire = big[0]["size"] * 10 / baud
+        out["import_8k_%d" % baud] = {
+            "stall_max_ms": got["stall_max_ms"], "stall_p99_ms": got["stall_p99_ms"],
+            "wire_ratio": round(got["seconds"] / wire, 4), "seconds": round(got["seconds"], 4),
+            "beats": got["beats"], "alloc_bytes_per_kb_pem": got["alloc_bytes_per_kb"]}
+    return out
+
+
 def measure_irq(dev, sim, file):
     return dev.run("bench_irq.py", {"driver": "lib", "link": sim.link, "baud": sim.baud,
                                     "file": _named([file])[0]}, timeout=60)
@@ -765,6 +784,8 @@ def run(out_path, quick=False, valgrind=True):
         sims["flow-wasm32"] = Sim(build, 115200, name="flow-wasm32")
         res["boards"]["wasm32"] = measure_wasm32(build, files, heap_files, fast, sims["flow-wasm32"],
                                                  big, 4096 if quick else 256)
+        print("bench: aio (event loop stalls)", flush=True)
+        res["aio"] = None if quick else measure_aio(dev, sims, files)
         print("bench: IRQ allocation check", flush=True)
         res["irq"] = measure_irq(dev, fast, by_key[(big, "der")])
         if valgrind and shutil.which("valgrind"):
@@ -812,6 +833,11 @@ def run(out_path, quick=False, valgrind=True):
                   "8 KB in 256-byte updates: fallback = ubxsec.md5 as MD5() runs it (native "
                   "viper transform where the port emits native code), bytecode = its bytecode "
                   "transform, hashlib = hashlib.md5 (None: the port has none)",
+        "aio": "bench_aio.py: ubxsec.aio.AsyncModule imports a 1 KB then an 8 KB PEM while a "
+               "task that wakes every 10 ms records its lateness during the 8 KB import: "
+               "stall_max_ms / stall_p99_ms; wire_ratio = import seconds / (size * 10 / baud); "
+               "alloc_bytes_per_kb_pem = mem_total growth of the 8 KB import minus the 1 KB "
+               "one, per KB, heartbeat included",
         "urc_latency_ms": "simulator: time.time_ns() after the URC's last byte was written to the pty; "
                           "device: time.time_ns() in the handler; %d URCs at 20/s while a command + "
                           "20 ms of poll() loop runs" % urc_count,
@@ -856,15 +882,41 @@ def run_only(part, out_path, quick=False):
     return res
 
 
+def run_aio_only():
+    """`bench/run.py --aio`: only the aio figures, printed (results.json kept)."""
+    build = ROOT / "build" / "bench"
+    build.mkdir(parents=True, exist_ok=True)
+    build_mpy(build)
+    files = certgen.write_set(build / "certs", [1024, 8192])
+    sims = {}
+    try:
+        for baud in BAUDS:
+            sims[baud] = Sim(build, baud)
+        res = {"aio": measure_aio(Device(build), sims, files), "mpy_sizes": mpy_sizes()}
+    finally:
+        for sim in sims.values():
+            sim.stop()
+    print(json.dumps(res, indent=1))
+    return res
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(HERE / "results.json"))
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--aio", action="store_true", help="only the asyncio figures, printed")
     parser.add_argument("--no-valgrind", action="store_true")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a budget fails")
     parser.add_argument("--only", choices=("cpu", "wasm32"),
                         help="measure that part alone, into --out (default build/bench/<part>.json)")
     args = parser.parse_args(argv)
+    if args.aio:
+        try:
+            run_aio_only()
+        except BenchError as exc:
+            print("bench: FAILED: %s" % exc, file=sys.stderr)
+            return 2
+        return 0
     try:
         if args.only:
             out = args.out if args.out != parser.get_default("out") else \

@@ -13,6 +13,7 @@ import time
 from ubxsec.at import AtEngine
 from ubxsec.ring import Ring
 from fakeuart import FakeUart, reply
+import frontend
 
 CHIP = reply(b'+USECCHIP: "12345678"', b"OK")
 CHIP_LINES = ['+USECCHIP: "12345678"']
@@ -78,14 +79,15 @@ class WireUart(FakeUart):
 
 
 def engine(responder, chunk=16, irq=True, **uart_kw):
-    """(uart, at): an AtEngine with the bounds above on a WireUart."""
+    """(uart, at): an AtEngine with the bounds above on a WireUart, driven
+    by the front end frontend.py names (the *_aio.py files pick asyncio)."""
     uart = WireUart(responder, **uart_kw)
     ring = Ring(1024, uart)
     if irq:
         uart.irq(handler=ring.irq_handler, trigger=uart.IRQ_RXIDLE, hard=True)
     at = AtEngine(uart, ring, timeout_ms=TIMEOUT_MS, chunk=chunk, guard_ms=GUARD_MS,
                   probe_ms=PROBE_MS, quiet_ms=QUIET_MS)
-    return uart, at
+    return uart, frontend.engine(at)   # the blocking or the asyncio front end
 
 
 def table(mapping):

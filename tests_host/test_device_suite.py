@@ -176,7 +176,29 @@ class ChipSide:
         assert reported(result.output, "chip-id") == self.sim.control("chip_id")
 
 
-HOST_SIDES = {"test_urcs": UrcSide, "test_session": SessionSide, "test_chip": ChipSide}
+class AioSide:
+    """tests_device/test_aio.py: +UUSECPRF: 3,13,0,2 every 50 ms for its URC
+    task; the device saw some."""
+
+    needs_sim = True
+    LINE = "+UUSECPRF: 3,13,0,2"
+
+    def __init__(self, sim):
+        self.feeder = Feeder(sim, lambda n: sim.control("urc", line=self.LINE), 0.05)
+
+    def start(self):
+        self.feeder.start()
+
+    def stop(self):
+        self.feeder.stop()
+
+    def check(self, result):
+        assert int(reported(result.output, "aio-urcs")) == 3
+        assert self.feeder.sent >= 3
+
+
+HOST_SIDES = {"test_urcs": UrcSide, "test_session": SessionSide, "test_chip": ChipSide,
+              "test_aio": AioSide}
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,8 @@ MPY_CROSS = BIN / "mpy-cross"
 HEAP = "1M"
 
 UNIT_FILES = sorted(p.stem for p in DEVICE.glob("unit_*.py"))
+# files of async tests: on wasm32 (no asyncio.run) runner.main_async() runs them
+ASYNC_FILES = ("unit_aio",)
 BOARD_JS = ROOT / "boards" / "wasm32" / "board.mjs"
 
 
@@ -40,7 +42,8 @@ def _require(tool):
 
 def _run_unix64(name, tmp_path):
     _require(MICROPYTHON)
-    env = dict(os.environ, MICROPYPATH="%s:%s" % (LIB, DEVICE))
+    # .frozen: the port's frozen modules (asyncio) stay importable
+    env = dict(os.environ, MICROPYPATH="%s:%s:.frozen" % (LIB, DEVICE))
     return subprocess.run(
         [str(MICROPYTHON), "-X", "heapsize=" + HEAP, str(DEVICE / "runner.py"), name],
         cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=240,
@@ -56,9 +59,13 @@ def _run_wasm32(name, tmp_path):
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(DEVICE, flash / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     code = "import sys\nsys.path.insert(0, '/tests')\nimport runner\nrunner.main(%r)\n" % name
+    how = "--exec"
+    if name in ASYNC_FILES:  # its asyncio runs on the JavaScript event loop
+        code = code.replace("runner.main(", "await runner.main_async(")
+        how = "--exec-async"
     return subprocess.run(
         ["node", str(BOARD_JS), "--runtime", str(WASM_RUNTIME), "--flash", str(flash),
-         "--heapsize", str(1024 * 1024), "--exec", code],
+         "--heapsize", str(1024 * 1024), how, code],
         cwd=str(tmp_path), capture_output=True, text=True, timeout=480,
     )
 

@@ -1,6 +1,7 @@
 """`make mutants`: does the test suite catch each change that breaks a rule?
 
     .venv/bin/python tools/mutants.py [--out tests_host/mutants.md] [--only ID,ID] [--list]
+    .venv/bin/python tools/mutants.py --only 'at-*' --front aio   # through ubxsec.aio
     .venv/bin/python tools/mutants.py --check      # anchors only (cheap; make test runs it)
 
 Each mutant in tools/mutant_list.py is one small search/replace in one file
@@ -18,6 +19,11 @@ Tests are named as:
   unit_at:test_a,test_b         those functions only (on the MicroPython unix port),
   tests_host/test_x.py::test_y  a pytest node id (run with the simulator on
                                 the scratch copy's sim/ first on PYTHONPATH).
+
+--front aio runs each unit test file X through the asyncio front end
+instead, where tests_device/X_aio.py exists (unit_at -> unit_at_aio: the
+same test functions, the engine driven by ubxsec.aio.AsyncEngine); --only
+takes ids and id prefixes ending in '*'.
 
 Writes a table (killed / surviving) to --out; exit status 1 if a mutant
 survived or the baseline failed.
@@ -53,7 +59,10 @@ names = %r or [n for n in sorted(dir(mod)) if n.startswith("test_")]
 failed = 0
 for name in names:
     try:
-        getattr(mod, name)()
+        res = getattr(mod, name)()
+        if hasattr(res, "send"):  # an async test (unit_aio): run it
+            import asyncio
+            asyncio.run(res)
     except Exception as exc:
         failed += 1
         print("FAIL %%s: %%s: %%s" %% (name, type(exc).__name__, exc))
@@ -75,14 +84,14 @@ def parse_test(spec):
     return ("unit", module, [n for n in names.split(",") if n])
 
 
-def check(root=ROOT):
+def check(root=ROOT, mutants=None):
     """Every mutant's anchor occurs exactly once in its file, the result
     still compiles, and every test it names exists. Returns the problems."""
     problems = []
     ids = [m.id for m in MUTANTS]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         problems.append("%s: id used twice" % dup)
-    for m in MUTANTS:
+    for m in MUTANTS if mutants is None else mutants:
         path = root / m.path
         if not path.exists():
             problems.append("%s: no file %s" % (m.id, m.path))
@@ -130,7 +139,8 @@ def run_test(tree, spec, workdir):
     kind, what, names = parse_test(spec)
     try:
         if kind == "unit":
-            env = dict(os.environ, MICROPYPATH="%s:%s" % (tree / "lib", tree / "tests_device"))
+            # .frozen: the port's frozen modules (asyncio)
+            env = dict(os.environ, MICROPYPATH="%s:%s:.frozen" % (tree / "lib", tree / "tests_device"))
             proc = subprocess.run([str(MICROPYTHON), "-X", "heapsize=1M", "-c",
                                    UNIT_DRIVER % (what, names)],
                                   cwd=str(workdir), env=env, capture_output=True, text=True,
@@ -154,6 +164,23 @@ def run_test(tree, spec, workdir):
     else:  # it did not get as far as a test (an import error, a crash)
         detail = "%s: %s" % (spec, " ".join((proc.stdout + proc.stderr).strip().splitlines()[-1:]))
     return False, detail if len(detail) <= DETAIL_MAX else detail[:DETAIL_MAX - 3] + "..."
+
+
+def through_front(mutants, front, root=ROOT):
+    """The mutants with each unit test X run as X_aio where that file
+    exists (front "aio"); unchanged for "blocking"."""
+    if front == "blocking":
+        return mutants
+    out = []
+    for m in mutants:
+        tests = []
+        for spec in m.tests:
+            kind, what, _ = parse_test(spec)
+            if kind == "unit" and (root / "tests_device" / (what + "_aio.py")).exists():
+                spec = what + "_aio" + spec[len(what):]
+            tests.append(spec)
+        out.append(m._replace(tests=tuple(tests)))
+    return out
 
 
 def run_mutant(tree, m, workdir):
@@ -229,19 +256,25 @@ def main(argv=None):
     ap.add_argument("--only", help="comma-separated mutant ids")
     ap.add_argument("--check", action="store_true", help="check the anchors only")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--front", choices=("blocking", "aio"), default="blocking",
+                    help="the front end the unit tests drive (aio: X_aio.py files)")
     args = ap.parse_args(argv)
-    problems = check()
-    if problems:
-        print("\n".join(problems))
-        return 1
     mutants = MUTANTS
     if args.only:
         wanted = args.only.split(",")
-        unknown = [w for w in wanted if w not in {m.id for m in MUTANTS}]
+
+        def picked(m, w):
+            return m.id.startswith(w[:-1]) if w.endswith("*") else m.id == w
+        unknown = [w for w in wanted if not any(picked(m, w) for m in MUTANTS)]
         if unknown:
             print("unknown mutant ids: %s" % ", ".join(unknown))
             return 1
-        mutants = [m for m in MUTANTS if m.id in wanted]
+        mutants = [m for m in MUTANTS if any(picked(m, w) for w in wanted)]
+    problems = check(mutants=mutants)  # those selected: --only runs despite others
+    if problems:
+        print("\n".join(problems))
+        return 1
+    mutants = through_front(mutants, args.front)
     if args.list or args.check:
         for m in mutants:
             print("%-32s %-26s %s" % (m.id, m.path, m.rule))

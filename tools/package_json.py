@@ -63,6 +63,7 @@ EXTENSIONS = {
     # staged credential rotation with a journal on flash (its test step uses
     # ubxsec-profiles_more, its ready-made HTTPS check ubxsec-http)
     "rotate": ("rotate",),
+    "aio": ("aio",),            # the asyncio front end (AsyncModule)
 }
 
 

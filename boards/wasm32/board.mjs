@@ -2,6 +2,7 @@
 //
 //   node board.mjs --runtime PATH/micropython.mjs --flash DIR [--heapsize BYTES]
 //                  [--pystack WORDS] [--uart-fd N] [--mount / | /flash] [--exec CODE]
+//                  [--exec-async CODE]
 //
 // stdin/stdout carry the board's REPL bytes (boards/wasm32/launch.py puts them
 // on a pty). Every input byte goes to the port's event-driven REPL
@@ -53,6 +54,9 @@ function parseArgs(argv) {
     else if (key === "--uart-fd") opts.uartFd = parseInt(value, 10);
     else if (key === "--mount") opts.mount = value;
     else if (key === "--exec") (opts.exec = opts.exec || []).push(value);
+    // --exec-async CODE: as --exec, through runPythonAsync (top-level await:
+    // this port's asyncio runs on the JavaScript event loop, no asyncio.run)
+    else if (key === "--exec-async") (opts.exec = opts.exec || []).push({ async: value });
     else fail("unknown option " + key);
   }
   if (!opts.runtime || !opts.flash) fail("--runtime and --flash are required");
@@ -334,7 +338,8 @@ async function main() {
     let status = 0;
     for (const code of opts.exec) {
       try {
-        board.mp.runPython(code);
+        if (typeof code === "string") board.mp.runPython(code);
+        else await board.mp.runPythonAsync(code.async);
       } catch (e) {
         status = 1;
         board.out.bytes(Buffer.from(String(e.message || e)));

@@ -12,24 +12,37 @@ Wire rules it follows:
   line is never a prompt, and a URC always ends with CRLF, so a URC that
   arrives right before the prompt is dispatched as a line and the '>' after
   it is still at the start of a line: both are seen.
-- A command's information lines are only those that start with its
-  response prefix: "+NAME:" for AT+NAME..., or the prefixes the caller gives
-  (`info=`, e.g. the unprefixed lines of the +USECMNG listing). Every other
-  line that arrives during a command is a URC (+CEREG, +CSCON, RING, ...):
-  handed to its handler if one is registered with on_urc(), else dropped and
-  counted in `urc_dropped`. No URC ever fails a command.
-- URC handlers: lines starting with a prefix given to on_urc() (and "+UU"
-  lines) are recognised everywhere (idle, between echo and response, inside
-  a response, during a '>' transfer), never taken for the response, and
-  handed to their handler at once, in arrival order, on the caller's thread
-  (never in the IRQ). A handler that raises is counted in `urc_errors` (the
+- Every received line is classified in this order, the first match
+  winning (AtEngine._classify, called by _next for every line):
+    1. a prefix registered with on_urc()   its handler, at once
+    2. "+UU..."                            a URC without a handler: counted
+                                           in `urc_dropped`
+    3. "AT..." in any case                 the command's echo: skipped
+    4. OK, ERROR, +CME ERROR: <n|text>     the final result
+    5. the command's information prefix    an information line
+    6. anything else                       unsolicited (+CEREG, +CSCON, RING):
+                                           counted in `urc_dropped`
+  The information prefix is "+NAME:" for AT+NAME..., or the prefixes the
+  caller gives (`info=`, e.g. the unprefixed lines of the +USECMNG listing).
+  While idle, kinds 3-6 are stray lines (counted in `stray`). No URC ever
+  fails a command.
+- URC handlers (kinds 1-2) are recognised everywhere (idle, between echo and
+  response, inside a response, during a '>' transfer, during a resync),
+  never taken for the response, and handed to their handler at once, in
+  arrival order, on the caller's thread (never in the IRQ). A handler that raises is counted in `urc_errors` (the
   last exception kept in `urc_error`) so that the exchange stays in sync; a
   handler must not issue commands (that raises RuntimeError inside it).
-  Lines without a handler that arrive while idle are dropped and counted in
-  `stray`.
 - Timeouts: timeout_ms bounds each wait without progress (the response, the
-  prompt, a UART write that stalls under flow control), measured with
-  time.ticks_ms.
+  prompt, payload bytes, a UART write that stalls under flow control),
+  measured with time.ticks_ms.
+- One rule set, two front ends: every wait (response, prompt, payload
+  bytes, write stall, guard wait, resync probes, quiet drain) is a `yield`
+  inside the generators exchange(), exchange_data(), exchange_payload() and
+  prepare(); the steps between waits never wait. run() drives them here,
+  sleeping 1 ms at each bare `yield` and going straight on at `yield TURN`
+  (a '>' chunk went out); an exception raised in run() while a generator
+  waits (KeyboardInterrupt) is thrown into it, so it recovers as from any
+  other interruption. ubxsec.aio drives the same generators with awaits.
 - Errors and sync: after a final result the engine is in sync, whatever it
   was. After anything else (timeout, ring overflow, a source that fails or
   runs dry mid-transfer) it resynchronises before raising: it waits out a
@@ -48,8 +61,10 @@ Wire rules it follows:
   closed), the next <size> bytes go raw to a sink, never into the line (they
   may hold quotes, CR, LF, "OK", "+UU..."); the line is returned as
   `<prefix>...,<size>,""`.
-- Memory: line, RX and chunk buffers are allocated here once. The '>'
-  streaming loop allocates nothing itself when the source fills each view it
+- Memory: line, RX and chunk buffers are allocated here once. A command
+  costs its generators (one per exchange, one per wait phase; one for the
+  whole '>' transfer, whose per-chunk collection never waits, so it stays
+  a plain call). The '>' streaming loop allocates nothing itself when the source fills each view it
   gets (a short return inside the last chunk costs one new view); decoding a
   received line into a str allocates, as the caller needs a str.
   MicroPython puts a call's frame on the heap when its state (locals, value
@@ -77,6 +92,11 @@ _QUOTE = const(34)
 _COMMA = const(44)
 
 _PROMPT = object()  # what _next() returns for the '>' prompt
+
+# what a generator yields: None to wait (for bytes, or for time to pass);
+# TURN when a '>' chunk went out and it can go straight on (a front end
+# lets other tasks run there)
+TURN = const(1)
 
 # what _collect() waits for
 _RESPONSE = const(0)     # the final result
@@ -112,6 +132,15 @@ def _is_final(line):
     return line == "OK" or line == "ERROR" or line.startswith("+CME ERROR:")
 
 
+# -- line classification: the kinds, in the order AtEngine._classify tries them
+_URC = const(1)     # a prefix registered with on_urc(): its handler
+_UU = const(2)      # "+UU...": a URC without a handler
+_ECHOED = const(3)  # "AT..." in any case: the command's echo
+_FINAL = const(4)   # OK, ERROR, +CME ERROR: ...
+_INFO = const(5)    # the command's information prefix
+_OTHER = const(6)   # anything else: unsolicited
+
+
 class AtEngine:
     def __init__(self, uart, ring, *, timeout_ms=5000, chunk=256, trace=None,
                  line_max=_LINE_MAX, guard_ms=_GUARD_MS, probe_ms=_PROBE_MS,
@@ -140,6 +169,8 @@ class AtEngine:
         self._rx_i = 0
         self._lost_seen = ring.lost
         self._urcs = []           # [(prefix, handler)], first match wins
+        self._handler = None      # the handler _registered() found
+        self._kind = _OTHER       # the kind of the line _next() returned
         self._redact_rx = ["+UUSECPRF:"]
         self._startup = ()
         self._need_startup = False
@@ -151,14 +182,17 @@ class AtEngine:
         # the command in progress (attributes keep the per-call frames small)
         self._cmd = None
         self._info = ()           # prefixes of its information lines
-        self._out = None          # its bytes, until sent
         self._tmo = timeout_ms
         self._secret = False
         self._redact = None
         self._deadline = None
         self._pay = None          # command_payload(): the line prefix (bytes)
         self._sink = None         # and where the payload bytes go
+        self._pay_left = 0        # payload bytes still to hand to the sink
         self._wait = None         # deadline of a stalled UART write
+        self._woff = 0            # the write in progress: offset, bytes left
+        self._wn = 0
+        self.dispatching = False  # a URC handler is running
         self.urc_dropped = 0
         self.urc_errors = 0
         self.urc_error = None
@@ -189,11 +223,6 @@ class AtEngine:
         a URC handler): SessionKeeper.save() writes no flash then."""
         return self._active
 
-    def redact_rx(self, prefix):
-        """Trace received lines starting with prefix without their content."""
-        if prefix not in self._redact_rx:
-            self._redact_rx.append(prefix)
-
     def set_startup(self, cmds):
         """Commands run before the first command and after each resync."""
         self._startup = tuple(cmds)
@@ -201,86 +230,111 @@ class AtEngine:
 
     def start(self):
         """Run the startup commands now."""
-        self._enter()
-        self._active = False
-
-    # -- public commands -----------------------------------------------------
+        return self.run(self.prepare())
 
     # -- the engine contract: generator forms, driven by run() ----------------
-    # A command family is written once as a generator over exchange*(); the
-    # blocking engine's run() drives it here, ubxsec.aio's run() with awaits.
+    # A command family is written once as generators over these; run() drives
+    # them here, ubxsec.aio's run() with awaits.
 
-    def exchange(self, cmd, timeout_ms=None, *, secret=False, redact=None, info=None):
-        """Generator form of command(): returns its information lines."""
-        return (yield from self._exchange(cmd, timeout_ms, secret, redact, info, 0, None, None, None))
-
-    def exchange_data(self, cmd, size, source, timeout_ms=None, *, secret=False,
-                      redact=None, info=None):
-        """Generator form of command_with_data()."""
-        return (yield from self._exchange(cmd, timeout_ms, secret, redact, info, size, source, None, None))
+    def exchange_data(self, cmd, size, source, timeout_ms=None, **kw):
+        """Generator form of command_with_data(); keywords as exchange()."""
+        return self.exchange(cmd, timeout_ms, size=size, source=source, **kw)
 
     def exchange_payload(self, cmd, prefix, sink, timeout_ms=None):
         """Generator form of command_payload()."""
-        return (yield from self._exchange(cmd, timeout_ms, False, None, None, 0, None, prefix, sink))
+        return self.exchange(cmd, timeout_ms, prefix=prefix, sink=sink)
+
+    def prepare(self):
+        """Generator: get in sync and run the startup commands (start())."""
+        yield from self._enter()
+        self._active = False
 
     def run(self, gen):
         """Drive gen (an exchange*() generator, or one built over them) to
         its end and return its value. An exception raised here while gen
         waits (KeyboardInterrupt) is thrown into gen, so the engine recovers
-        as for any other interruption."""
-        value = None
+        as from any other interruption."""
+        exc = None
         while True:
             try:
-                value = gen.send(value)
+                step = gen.send(None) if exc is None else gen.throw(exc)
             except StopIteration as stop:
                 return stop.value
-            value = None
+            exc = None
+            if step is None:
+                try:
+                    sleep_ms(1)
+                except BaseException as e:  # noqa: BLE001 - thrown into gen
+                    exc = e
 
-    def command(self, cmd, timeout_ms=None, *, secret=False, redact=None, info=None):
+    # -- public commands (blocking) -------------------------------------------
+
+    def command(self, *args, **kw):
         """Send AT<cmd>; returns its information lines (those starting with
-        "+NAME:", or with a prefix of info). Raises for an error result."""
-        self._begin(cmd, timeout_ms, secret, redact, info)
-        return self._run(0, None)
+        "+NAME:", or with a prefix of info). Raises for an error result.
+        Arguments as exchange()."""
+        return self.run(self.exchange(*args, **kw))
 
-    def command_with_data(self, cmd, size, source, timeout_ms=None, *,
-                          secret=False, redact=None, info=None):
+    def command_with_data(self, *args, **kw):
         """command() with a '>' data phase: streams size bytes from
-        source(memoryview) -> count."""
-        if not isinstance(size, int) or size < 1:
-            raise ValueError("data size")
-        self._begin(cmd, timeout_ms, secret, redact, info)
-        return self._run(size, source)
+        source(memoryview) -> count. Arguments as exchange_data()."""
+        return self.run(self.exchange_data(*args, **kw))
 
-    def command_payload(self, cmd, prefix, sink, timeout_ms=None):
+    def command_payload(self, *args, **kw):
         """command() for an answer line `<prefix>...,<size>,"<data>"` whose
         <size> data bytes may be anything (quotes, CR, LF, "OK"): they go to
         sink(memoryview) in order, never into a line, and the line is
-        returned among the others without them: `<prefix>...,<size>,""`."""
-        if not isinstance(prefix, str) or not prefix:
-            raise ValueError("payload prefix")
-        pay = prefix.encode()
-        self._begin(cmd, timeout_ms, False, None, prefix)
+        returned among the others without them: `<prefix>...,<size>,""`.
+        Arguments as exchange_payload()."""
+        return self.run(self.exchange_payload(*args, **kw))
+
+    def exchange(self, cmd, timeout_ms=None, *, secret=False, redact=None, info=None,
+                 size=0, source=None, prefix=None, sink=None):
+        """Generator form of command(): returns its information lines. The
+        one command generator: it checks, gets in sync, sends cmd, with a
+        size waits for the '>' prompt and streams size bytes from source
+        (exchange_data), with a prefix hands a sized payload to sink
+        (exchange_payload)."""
+        tmo = timeout_ms
+        pay = prefix
+        out = self._encode(cmd)
+        if source is not None and (not isinstance(size, int) or size < 1):
+            raise ValueError("data size")
+        if pay is not None:
+            if not isinstance(pay, str) or not pay:
+                raise ValueError("payload prefix")
+            info = pay
+            pay = pay.encode()
+        info = _prefixes(cmd, info)
+        yield from self._enter()
+        self._context(cmd, tmo, secret, redact)
+        self._info = info
         self._pay = pay
         self._sink = sink
-        return self._run(0, None)
-
-    def _exchange(self, cmd, tmo, secret, redact, info, size, source, prefix, sink):
-        if prefix is not None:
-            return self.command_payload(cmd, prefix, sink, tmo)
-        if size or source is not None:
-            return self.command_with_data(cmd, size, source, tmo, secret=secret,
-                                          redact=redact, info=info)
-        return self.command(cmd, tmo, secret=secret, redact=redact, info=info)
-        yield  # a generator: the waits move in here
-
-    def _begin(self, cmd, tmo, secret, redact, info):
-        """Check cmd, get the engine in sync, and make cmd the one in
-        progress (sent by _run)."""
-        self._out = self._encode(cmd)
-        prefixes = _prefixes(cmd, info)
-        self._enter()
-        self._context(cmd, tmo, secret, redact)
-        self._info = prefixes
+        streamed = False  # set before anything can raise: the except reads it
+        try:
+            self._sending()
+            yield from self._write(out)
+            info = []
+            if size:
+                yield from self._collect(info, _PROMPT_WAIT)
+                self._owed = size
+                streamed = True
+                yield from self._stream(size, source, info)
+            yield from self._collect(info, _RESPONSE)
+        except BaseException as exc:
+            if streamed and isinstance(exc, AtError):
+                # refused after data went out: the module may have ended its
+                # data phase early and read the rest as command lines
+                self._final_seen = False
+                self._owed = 0
+            try:
+                yield from self._recover(exc)
+            finally:
+                self._end()
+            raise
+        self._end()
+        return info
 
     def _context(self, cmd, tmo, secret, redact):
         self._cmd = cmd
@@ -289,46 +343,19 @@ class AtEngine:
         self._secret = secret
         self._redact = redact
 
-    def _run(self, size, source):
-        """Send the command; with a size, wait for the '>' prompt and stream
-        size bytes from source; return the information lines."""
-        streamed = False  # set before anything can raise: the except reads it
-        try:
-            data = self._out
-            self._out = None
-            self._send(data)
-            info = []
-            if size:
-                self._collect(info, _PROMPT_WAIT)
-                self._owed = size
-                streamed = True
-                self._stream(size, source, info)
-            self._collect(info, _RESPONSE)
-        except BaseException as exc:
-            if streamed and isinstance(exc, AtError):
-                # refused after data went out: the module may have ended its
-                # data phase early and read the rest as command lines
-                self._final_seen = False
-                self._owed = 0
-            try:
-                self._recover(exc)
-            finally:
-                self._end()
-            raise
-        self._end()
-        return info
-
     def _end(self):
         self._bad = None  # a bad line belongs to its command only
         self._owed = 0
         self._pay = None
         self._sink = None
+        self._pay_left = 0
+        self._info = ()
         self._active = False
 
     def poll(self):
         """Dispatch the URCs that arrived while idle; returns how many other
         (stray) lines were dropped. Raises RingOverflow / ProtocolError once
-        for bytes lost or an over-long line while idle."""
+        for bytes lost or an over-long line while idle. Never waits."""
         if self._active:
             return 0
         self._active = True
@@ -349,33 +376,38 @@ class AtEngine:
                 raise ValueError("command holds a forbidden character (code %d)" % c)
         return ("AT" + cmd + "\r").encode()
 
-    def _send(self, data):
+    def _sending(self):
         self._final_seen = False
         self._bad = None
         if self.trace:
             self.trace.tx(self._cmd, self._secret, self._redact)
-        self._write_all(data, 0, len(data))
 
-    def _write_all(self, buf, off, n):
-        """Write n bytes of buf from off, honouring short writes (None or
-        fewer bytes); a stall longer than the command's timeout raises."""
+    def _write(self, data):
+        """Generator: write all of data (waits while the UART is stalled)."""
+        self._woff = 0
+        self._wn = len(data)
         self._wait = None
-        while n:
-            w = self.uart.write(buf, off, n)
-            if w:
-                off += w
-                n -= w
-                self._wait = None
-            else:
-                self._stalled()
+        while not self._push(data):
+            yield
 
-    def _stalled(self):
-        if self._wait is None:
-            self._wait = ticks_add(ticks_ms(), self._tmo)
-        self.ring.fill()  # keep RX moving while TX is held back
-        if ticks_diff(self._wait, ticks_ms()) <= 0:
-            raise AtTimeout("UART write stalled for %d ms" % self._tmo)
-        sleep_ms(1)
+    def _push(self, buf):
+        """Write what the UART takes of the write in progress (_woff, _wn),
+        honouring short writes (None or fewer bytes); True when all went
+        out, False on a stall. A stall longer than the command's timeout
+        raises."""
+        while self._wn:
+            w = self.uart.write(buf, self._woff, self._wn)
+            if not w:
+                if self._wait is None:
+                    self._wait = ticks_add(ticks_ms(), self._tmo)
+                self.ring.fill()  # keep RX moving while TX is held back
+                if ticks_diff(self._wait, ticks_ms()) <= 0:
+                    raise AtTimeout("UART write stalled for %d ms" % self._tmo)
+                return False
+            self._woff += w
+            self._wn -= w
+            self._wait = None
+        return True
 
     # -- receiving -----------------------------------------------------------
 
@@ -390,24 +422,25 @@ class AtEngine:
             self._rx_n = 0
             self._rx_i = 0
             self._len = 0
+            self._pay_left = 0
             raise RingOverflow("%d received bytes lost (ring full)" % n)
         self._rx_n = n
         self._rx_i = 0
         return n
 
-    def _next(self, deadline, want_prompt=False):
-        """The next response line (str), _PROMPT, or None when nothing more
-        arrives before deadline (None: do not wait). URCs are dispatched here.
-        """
+    def _next(self, want_prompt=False):
+        """The next line that is not a URC (str, its kind in _kind), _PROMPT,
+        or None when the bytes received so far hold no more. URCs are
+        dispatched here. Never waits."""
         while True:
             i = self._rx_i
             if i >= self._rx_n:
                 if not self._refill():
-                    if deadline is None or ticks_diff(deadline, ticks_ms()) <= 0:
-                        return None
-                    sleep_ms(1)
-                    continue
+                    return None
                 i = 0
+            if self._pay_left:
+                self._feed(i)
+                continue
             c = self._rx[i]
             self._rx_i = i + 1
             if c == _CR or c == _LF:
@@ -421,13 +454,14 @@ class AtEngine:
                 self._line[self._len] = c
                 self._len += 1
                 if c == _QUOTE and self._sink is not None:
-                    deadline = self._payload(deadline)
+                    self._pay_left = self._payload_size()
             else:
                 self._overlong = True
 
     def _take(self):
-        """The line just ended, as a str; None for a URC (dispatched), a
-        blank line, or a line that cannot be used (noted in _bad)."""
+        """The line just ended, as a str, classified; None for a URC
+        (dispatched), a blank line, or a line that cannot be used (noted in
+        _bad)."""
         n = self._len
         self._len = 0
         if self._overlong:
@@ -439,9 +473,32 @@ class AtEngine:
                     self.trace.event(self._bad)
             return None
         text = self._decode(n)
-        if text and not self._urc(text):
-            return text
-        return None
+        if not text:
+            return None
+        kind = self._classify(text)
+        if kind == _URC or kind == _UU:
+            self._urc(text, self._handler if kind == _URC else None)
+            return None
+        self._kind = kind
+        return text
+
+    def _classify(self, line):
+        """The kind of a received line: the first of these that holds (the
+        order of the module docstring; _next() applies it to every line)."""
+        for entry in self._urcs:                 # 1. a registered prefix
+            if line.startswith(entry[0]):
+                self._handler = entry[1]
+                return _URC
+        if line.startswith("+UU"):               # 2. +UU without a handler
+            return _UU
+        if line.startswith(_ECHO):               # 3. echo
+            return _ECHOED
+        if _is_final(line):                      # 4. final result
+            return _FINAL
+        for prefix in self._info:                # 5. information prefix
+            if line.startswith(prefix):
+                return _INFO
+        return _OTHER                            # 6. unsolicited
 
     def _decode(self, n):
         try:
@@ -452,43 +509,28 @@ class AtEngine:
 
     # -- payload inside a line (command_payload) -------------------------------
 
-    def _payload(self, deadline):
-        """At a '"' just stored: if it opens the payload, hand the payload to
-        the sink; returns the deadline to go on with."""
-        size = self._payload_size()
-        if size < 0:
-            return deadline
-        while size:
-            i = self._rx_i
-            if i >= self._rx_n:
-                if not self._refill():
-                    if deadline is None or ticks_diff(deadline, ticks_ms()) <= 0:
-                        raise AtTimeout("payload stopped with %d bytes owed" % size)
-                    sleep_ms(1)
-                    continue
-                i = 0
-            k = self._rx_n - i
-            if k > size:
-                k = size
-            self._sink(self._rx_mv[i:i + k])
-            self._rx_i = i + k
-            size -= k
-            deadline = ticks_add(ticks_ms(), self._tmo)
-        self._deadline = deadline  # progress: the response wait starts again
-        return deadline
+    def _feed(self, i):
+        """Hand the payload bytes received from _rx[i] on to the sink."""
+        k = self._rx_n - i
+        if k > self._pay_left:
+            k = self._pay_left
+        self._sink(self._rx_mv[i:i + k])
+        self._rx_i = i + k
+        self._pay_left -= k
+        self._deadline = ticks_add(ticks_ms(), self._tmo)  # progress
 
     def _payload_size(self):
         """<size> when the line so far is `<prefix>...,<size>,"` with every
-        earlier string closed (a name may hold `,12,`), else -1."""
+        earlier string closed (a name may hold `,12,`), else 0."""
         line = self._line
         pay = self._pay
         k = len(pay)
         i = self._len - 2
         if i < k + 1 or line[i] != _COMMA:
-            return -1
+            return 0
         for j in range(k):
             if line[j] != pay[j]:
-                return -1
+                return 0
         size = 0
         unit = 1
         while i > k and 48 <= line[i - 1] <= 57:
@@ -496,46 +538,38 @@ class AtEngine:
             size += (line[i] - 48) * unit
             unit *= 10
         if unit == 1 or line[i - 1] != _COMMA:
-            return -1
+            return 0
         quotes = 0
         for j in range(k, i):
             if line[j] == _QUOTE:
                 quotes += 1
-        return -1 if quotes & 1 else size
+        return 0 if quotes & 1 else size
 
     # -- URCs ------------------------------------------------------------------
 
-    def _urc(self, text):
-        """Dispatch text if it is a URC; True if it was one."""
-        for handler in self._urcs:
-            if text.startswith(handler[0]):
-                handler = handler[1]
-                break
-        else:
-            if not text.startswith("+UU"):
-                return False
-            handler = None
+    def _urc(self, text, handler):
+        """Dispatch a URC: to its handler, else count it."""
         if self.trace:
             self.trace.rx(text, False, None, self._redact_rx)
         if handler is None:
             self.urc_dropped += 1
         else:
             self._call(handler, text)
-        return True
 
     def _call(self, handler, text):
+        self.dispatching = True  # a front end refuses commands meanwhile
         try:
             handler(text)
         except Exception as exc:  # a faulty handler must not desync the engine
             self.urc_errors += 1
             self.urc_error = exc
+        finally:
+            self.dispatching = False
 
     # -- responses -------------------------------------------------------------
 
     def _final(self, line):
-        """True for OK; raises for an error result; False otherwise."""
-        if not _is_final(line):
-            return False
+        """True for OK; raises for an error result."""
         self._final_seen = True
         if line == "OK":
             return True
@@ -547,47 +581,48 @@ class AtEngine:
         raise CmeError(None, rest)
 
     def _collect(self, info, mode):
-        """Collect information lines into info (echo skipped, URCs
-        dispatched) until: the final result (_RESPONSE: returns info), the
-        '>' prompt (_PROMPT_WAIT), or nothing more received right now
-        (_DURING: streaming goes on). Raises for an error result, a timeout,
-        or a final result where the prompt or more data is owed."""
-        self._deadline = None if mode == _DURING else ticks_add(ticks_ms(), self._tmo)
+        """Generator: collect information lines into info until the final
+        result (_RESPONSE: returns info) or the '>' prompt (_PROMPT_WAIT).
+        Raises for an error result, a timeout, or a final result where the
+        prompt is owed."""
+        self._deadline = ticks_add(ticks_ms(), self._tmo)
         while True:
-            line = self._next(self._deadline, mode == _PROMPT_WAIT)
+            line = self._next(mode == _PROMPT_WAIT)
+            if line is None:
+                if ticks_diff(self._deadline, ticks_ms()) <= 0:
+                    raise self._timeout(mode)
+                yield
+                continue
             if line is _PROMPT:
                 return info
-            if line is None:
-                if mode == _DURING:
-                    return info
-                raise self._timeout(mode)
-            if mode != _DURING:  # a line is progress: timeout_ms starts again
-                self._deadline = ticks_add(ticks_ms(), self._tmo)
-            if line.startswith(_ECHO):
-                continue  # echo
-            if self.trace:
-                self._trace_rx(line)
-            if self._final(line):
-                self._check_final(mode)
+            # a line is progress: timeout_ms starts again
+            self._deadline = ticks_add(ticks_ms(), self._tmo)
+            if self._answer(line, info, mode):
                 return info
-            if self._answers(line):
-                info.append(line)
-            else:  # a URC without a handler (+CEREG, +CSCON, RING, ...)
-                self.urc_dropped += 1
 
-    def _answers(self, line):
-        """True if line is an information line of the command in progress."""
-        for prefix in self._info:
-            if line.startswith(prefix):
-                return True
+    def _answer(self, line, info, mode):
+        """Act on a line of kind 3-6 received during a command; True when it
+        is the final result that ends it."""
+        kind = self._kind
+        if kind == _ECHOED:
+            return False
+        if self.trace:
+            self.trace.rx(line, self._secret and kind != _FINAL, self._redact, self._redact_rx)
+        if kind == _FINAL:
+            self._final(line)
+            self._check_final(mode)
+            return True
+        if kind == _INFO:
+            info.append(line)
+        else:  # a URC without a handler (+CEREG, +CSCON, RING, ...)
+            self.urc_dropped += 1
         return False
 
     def _timeout(self, mode):
+        if self._pay_left:
+            return AtTimeout("payload stopped with %d bytes owed" % self._pay_left)
         return AtTimeout("no %s for %s within %d ms" % (
             "'>' prompt" if mode else "final result", _name(self._cmd), self._tmo))
-
-    def _trace_rx(self, line):
-        self.trace.rx(line, self._secret and not _is_final(line), self._redact, self._redact_rx)
 
     def _check_final(self, mode):
         """Raises if the OK just received comes too early or ends a response
@@ -604,6 +639,8 @@ class AtEngine:
     # -- '>' data phase ------------------------------------------------------
 
     def _stream(self, size, source, info):
+        """Generator: stream size bytes from source; one per transfer, so
+        that nothing is allocated per chunk."""
         full = self._chunk
         csize = len(full)
         view = full
@@ -621,22 +658,34 @@ class AtEngine:
                                            % (size - remaining, size))
             if n < 0 or n > vlen:
                 raise ValueError("source returned %r for a %d-byte view" % (n, vlen))
-            self._write_all(full, 0, n)
+            self._woff = 0
+            self._wn = n
+            self._wait = None
+            while not self._push(full):
+                yield
             remaining -= n
             self._owed = remaining
-            if remaining:  # URCs, or the module ending the data phase early
-                self._collect(info, _DURING)
+            if remaining:
+                # what arrived meanwhile (URCs, or the module ending the data
+                # phase early: raises); never waits
+                line = self._next()
+                while line is not None:
+                    self._answer(line, info, _DURING)
+                    line = self._next()
+                yield TURN
         if self.trace:
             self.trace.data(size)
 
     # -- sync ----------------------------------------------------------------
 
     def _enter(self):
+        """Generator: make the engine busy, in sync and started."""
         if self._active:
             raise RuntimeError("AT engine busy (a command from a URC handler?)")
         self._active = True
         try:
-            if not self._synced and not self._resync(self.guard_ms if self._guard_owed else 0):
+            if not self._synced and not (
+                    yield from self._resync(self.guard_ms if self._guard_owed else 0)):
                 raise AtTimeout("module not answering AT")
             try:
                 self._drain_idle()
@@ -645,34 +694,38 @@ class AtEngine:
             if self._need_startup:
                 for cmd in self._startup:
                     self._context(cmd, None, False, None)
-                    self._send(self._encode(cmd))
-                    self._collect([], _RESPONSE)
+                    self._sending()
+                    yield from self._write(self._encode(cmd))
+                    yield from self._collect([], _RESPONSE)
                 self._need_startup = False
         except BaseException as exc:
-            self._recover(exc)
-            self._active = False
+            try:
+                yield from self._recover(exc)
+            finally:
+                self._active = False
             raise
 
     def _drain_idle(self):
+        """Drop what arrived while idle (URCs dispatched); returns how many
+        stray lines. Raises once for bytes lost or a bad line."""
+        handled = 0
         try:
-            return self._strays()
+            while self._next() is not None:
+                handled += 1
+                self.stray += 1
+                if self.trace:
+                    self.trace.event("stray line dropped")
         except RingOverflow:
             self._flush()
             raise
-
-    def _strays(self):
-        handled = 0
-        while self._next(None) is not None:
-            handled += 1
-            self.stray += 1
-            if self.trace:
-                self.trace.event("stray line dropped")
         if self._bad:
             bad, self._bad = self._bad, None
             raise ProtocolError(bad)
         return handled
 
     def _recover(self, exc):
+        """Generator: after exc, get back in sync (or note that the next
+        command must)."""
         if self._final_seen:
             return  # the module answered: in sync
         if not isinstance(exc, Exception):
@@ -683,7 +736,7 @@ class AtEngine:
             return
         if self.trace:
             self.trace.event("resync after %s" % type(exc).__name__)
-        self._resync(self.guard_ms if self._owed else 0)
+        yield from self._resync(self.guard_ms if self._owed else 0)
         self._final_seen = True
 
     def _flush(self):
@@ -693,57 +746,64 @@ class AtEngine:
         self._len = 0
         self._overlong = False
         self._bad = None
+        self._pay_left = 0
         self._lost_seen = self.ring.lost
 
-    def _next_quiet(self, deadline):
-        try:
-            return self._next(deadline)
-        except RingOverflow:
-            self._flush()
-            return ""
+    def _line_by(self, deadline):
+        """Generator: the next line (URCs dispatched; "" after lost bytes),
+        or None when none arrives before deadline."""
+        while True:
+            try:
+                line = self._next()
+            except RingOverflow:
+                self._flush()
+                return ""
+            if line is not None or ticks_diff(deadline, ticks_ms()) <= 0:
+                return line
+            yield
 
     def _resync(self, wait_ms):
-        """Bring the module back to command mode, answering AT with OK."""
+        """Generator: bring the module back to command mode, answering AT
+        with OK; returns True once it did."""
         self.resyncs += 1
         self._synced = False
         self._guard_owed = False
         self._sink = None  # a payload cut short is not looked for again
+        self._pay_left = 0
         self._tmo = self.probe_ms
         if wait_ms:
             # A data phase still owed bytes: the module ends it by its guard
             # timer. Send nothing (never pad), just wait for its result.
             deadline = ticks_add(ticks_ms(), wait_ms)
             while True:
-                line = self._next_quiet(deadline)
+                line = yield from self._line_by(deadline)
                 if line is None or _is_final(line):
                     break
         for _ in range(_PROBES):
             self._flush()
             try:
-                self._write_all(b"AT\r", 0, 3)
+                yield from self._write(b"AT\r")
             except AtTimeout:
                 continue
             deadline = ticks_add(ticks_ms(), self.probe_ms)
             while True:
-                line = self._next_quiet(deadline)
+                line = yield from self._line_by(deadline)
                 if line is None:
                     break
                 if line == "OK":
-                    self._quiet()
+                    # drop lines until none arrives for quiet_ms (late answers
+                    # to the command that timed out, or to an earlier probe);
+                    # a stream of noise ends it too
+                    deadline = ticks_add(ticks_ms(), self.quiet_ms)
+                    limit = ticks_add(deadline, self.probe_ms)
+                    while (yield from self._line_by(deadline)) is not None:
+                        if ticks_diff(limit, ticks_ms()) <= 0:
+                            break
+                        deadline = ticks_add(ticks_ms(), self.quiet_ms)
+                    self._bad = None
                     self._synced = True
                     self._need_startup = bool(self._startup)
                     return True
         if self.trace:
             self.trace.event("resync failed")
         return False
-
-    def _quiet(self):
-        """Drop lines until none arrives for quiet_ms (late answers to the
-        command that timed out, or to an earlier probe)."""
-        deadline = ticks_add(ticks_ms(), self.quiet_ms)
-        limit = ticks_add(deadline, self.probe_ms)  # a stream of noise ends it too
-        while self._next_quiet(deadline) is not None:
-            if ticks_diff(limit, ticks_ms()) <= 0:
-                break
-            deadline = ticks_add(ticks_ms(), self.quiet_ms)
-        self._bad = None

@@ -15,7 +15,7 @@ Redaction, for the code that builds commands holding secrets:
   `<redacted>` (final results are shown).
 - `redact=(value, ...)`: each occurrence of those strings (a password, a PSK,
   an identity) in the traced command and response lines becomes `***`.
-- AtEngine.redact_rx(prefix): received lines starting with prefix (URCs that
+- received lines starting with a prefix of the engine's list (URCs that
   carry session secrets; `+UUSECPRF:` by default) are traced as
   `<prefix> <redacted>`.
 Payload bytes of '>' transfers are never traced, whatever the flags.
