@@ -41,13 +41,12 @@ def test_ok_partway_through_a_transfer_is_a_protocol_error_and_the_data_stops():
         assert uart.commands[-1] == b"AT+USECCHIP", uart.commands
 
 
-def xfail_ok_partway_through_a_transfer_resyncs_once():
-    # Defect of today's at.py (kept out of the count: runner.py's xfail_):
-    # an OK partway through a transfer raises ProtocolError, which _run does
-    # not count as a result after data went out (only AtError is), so the
-    # engine does not resync. When the OK arrives while the next chunk is
-    # being sent, those bytes wait in the module's command line and the next
-    # command is read as their tail: it goes unanswered.
+def test_ok_partway_through_a_transfer_resyncs_once():
+    # an OK partway through a transfer is a ProtocolError after data went
+    # out: the module may have ended its data phase early, so the engine
+    # resyncs (probes at once). When the OK arrives while the next chunk is
+    # being sent, those bytes wait in the module's command line: without the
+    # resync the next command is read as their tail and goes unanswered.
     for delay in (3, 0):
         def responder(line, delay=delay):
             if line.startswith(b"AT+USECMNG=0,"):
@@ -86,7 +85,7 @@ def test_error_partway_through_a_transfer_is_the_modules_refusal_then_one_resync
 def test_a_final_result_partway_stops_the_data_and_probes_at_once():
     # the module's data phase is over: the rest of the data would be read as
     # command lines, and there is no guard timer left to wait for
-    for then in (ERROR, reply(b"+CME ERROR: 1621")):  # OK: see the xfail_ above
+    for then in (OK, ERROR, reply(b"+CME ERROR: 1621")):
         uart, at = engine(_importer(20, then), chunk=10)
         raises(errors.UbxError, at.command_with_data, CMD, 60, Source(DATA))
         n = len(WIRE_CMD)

@@ -347,6 +347,12 @@ MUTANTS += [
     wire_at("at-wire-interrupt-owes-guard", "an interrupt outside a transfer owes no guard wait",
             "self._guard_owed = self._owed > 0", "self._guard_owed = True",
             "unit_wire_engine:test_an_interrupt_outside_a_transfer_probes_at_once"),
+    wire_at("at-wire-ok-mid-transfer-in-sync",
+            "a final result failing a transfer after data went out resyncs, an OK partway too",
+            "            if streamed and self._final_seen:",
+            "            if streamed and isinstance(exc, AtError):",
+            "unit_wire_transfer:test_ok_partway_through_a_transfer_resyncs_once",
+            "unit_wire_transfer:test_a_final_result_partway_stops_the_data_and_probes_at_once"),
     # -- errors, certs, pem: the self-audit's checks ----------------------------------
     Mutant("errors-cme-code-without-text", "lib/ubxsec/errors.py",
            "a named +CME ERROR code carries its 27.007 text",

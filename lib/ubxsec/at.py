@@ -44,11 +44,15 @@ Wire rules it follows:
   waits (KeyboardInterrupt) is thrown into it, so it recovers as from any
   other interruption. ubxsec.aio drives the same generators with awaits.
 - Errors and sync: after a final result the engine is in sync, whatever it
-  was. After anything else (timeout, ring overflow, a source that fails or
-  runs dry mid-transfer) it resynchronises before raising: it waits out a
-  data phase still owed bytes (the module's guard timer, `guard_ms`) without
-  sending anything (never padding), then sends "AT" until OK and drains the
-  line until it is quiet. If that fails the next command tries again first.
+  was, except a final result that fails a '>' transfer once data went out
+  (ERROR, +CME ERROR, or an OK partway: ProtocolError): the module may have
+  ended its data phase early and read the rest as a command line, so the
+  engine resynchronises, probing at once. After anything else (timeout,
+  ring overflow, a source that fails or runs dry mid-transfer) it
+  resynchronises before raising: it waits out a data phase still owed bytes
+  (the module's guard timer, `guard_ms`) without sending anything (never
+  padding), then sends "AT" until OK and drains the line until it is quiet.
+  If that fails the next command tries again first.
 - Ring overflow (bytes lost because the ring was full): the first engine call
   that sees the loss raises RingOverflow after resynchronising. If the loss
   happened while idle, command() raises it before sending anything (the
@@ -323,8 +327,9 @@ class AtEngine:
                 yield from self._stream(size, source, info)
             yield from self._collect(info, _RESPONSE)
         except BaseException as exc:
-            if streamed and isinstance(exc, AtError):
-                # refused after data went out: the module may have ended its
+            if streamed and self._final_seen:
+                # a final result (ERROR, or an OK partway: ProtocolError)
+                # failed it after data went out: the module may have ended its
                 # data phase early and read the rest as command lines
                 self._final_seen = False
                 self._owed = 0
