@@ -82,12 +82,10 @@ def test_a_resync_ends_within_its_bound_on_a_line_that_never_goes_quiet():
         uart.noise_off()
 
 
-def xfail_a_command_unanswered_on_a_line_that_never_goes_quiet_times_out():
-    # Defect of today's at.py (kept out of the count: runner.py's xfail_):
-    # every line received restarts the response timeout, a URC nobody
-    # handles too (a +UU one does not), so a command the module never
-    # answers waits for as long as the URCs go on. Only the command's own
-    # lines are its progress.
+def test_a_command_unanswered_on_a_line_that_never_goes_quiet_times_out():
+    # only the command's own traffic is its progress: a URC nobody handles
+    # (kind 6, like a +UU one) never restarts the response timeout, so a
+    # command the module never answers times out while the URCs go on
     box = []
 
     def responder(line):

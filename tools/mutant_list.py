@@ -24,9 +24,9 @@ MUTANTS = [
        "                    while False:",
        "test_resync_drains_the_probes_own_ok_after_a_late_answer"),
     at("at-line-no-timeout-restart", "a received line restarts the response timeout",
-       "            self._deadline = ticks_add(ticks_ms(), self._tmo)\n"
+       "                self._deadline = ticks_add(ticks_ms(), self._tmo)\n"
        "            if self._answer(line, info, mode):",
-       "            pass\n            if self._answer(line, info, mode):",
+       "                pass\n            if self._answer(line, info, mode):",
        "test_each_line_received_restarts_the_response_timeout"),
     at("at-recover-no-guard-wait", "resync waits out the guard timer of a cut data phase",
        "self._resync(self.guard_ms if self._owed else 0)", "self._resync(0)",
@@ -353,6 +353,11 @@ MUTANTS += [
             "            if streamed and isinstance(exc, AtError):",
             "unit_wire_transfer:test_ok_partway_through_a_transfer_resyncs_once",
             "unit_wire_transfer:test_a_final_result_partway_stops_the_data_and_probes_at_once"),
+    wire_at("at-wire-urc-restarts-timeout",
+            "only the command's own lines restart its response timeout, never an unsolicited one",
+            "            if self._kind < _OTHER:  # the command's own line: progress",
+            "            if True:",
+            "unit_wire_resync:test_a_command_unanswered_on_a_line_that_never_goes_quiet_times_out"),
     # -- errors, certs, pem: the self-audit's checks ----------------------------------
     Mutant("errors-cme-code-without-text", "lib/ubxsec/errors.py",
            "a named +CME ERROR code carries its 27.007 text",

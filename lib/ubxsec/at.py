@@ -34,7 +34,10 @@ Wire rules it follows:
   handler must not issue commands (that raises RuntimeError inside it).
 - Timeouts: timeout_ms bounds each wait without progress (the response, the
   prompt, payload bytes, a UART write that stalls under flow control),
-  measured with time.ticks_ms.
+  measured with time.ticks_ms. Progress is the command's own traffic only
+  (its echo, information lines, payload bytes and prompt; for a stalled
+  write, bytes taken): a URC or unsolicited line (kinds 1, 2, 6) is not, so
+  a command never answered times out on a line that never goes quiet.
 - One rule set, two front ends: every wait (response, prompt, payload
   bytes, write stall, guard wait, resync probes, quiet drain) is a `yield`
   inside the generators exchange(), exchange_data(), exchange_payload() and
@@ -600,8 +603,8 @@ class AtEngine:
                 continue
             if line is _PROMPT:
                 return info
-            # a line is progress: timeout_ms starts again
-            self._deadline = ticks_add(ticks_ms(), self._tmo)
+            if self._kind < _OTHER:  # the command's own line: progress
+                self._deadline = ticks_add(ticks_ms(), self._tmo)
             if self._answer(line, info, mode):
                 return info
 
