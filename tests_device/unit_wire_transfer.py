@@ -177,32 +177,67 @@ def test_gt_while_idle_is_a_stray_line_and_the_next_command_is_in_sync():
             assert uart.commands == [b"AT+USECCHIP"] and at.resyncs == 0
 
 
-def xfail_late_prompt_after_a_prompt_timeout_keeps_the_engine_in_sync():
-    # Defect of today's at.py (kept out of the count: runner.py's xfail_):
+CMD5 = '+USECMNG=0,0,"x",5'
+
+
+def test_late_prompt_after_a_prompt_timeout_keeps_the_engine_in_sync():
     # the module answers the import's '>' only after the prompt timeout. The
     # engine probes at once (answered OK: the module was not in its data
-    # phase yet), and the next command becomes the import's data. An engine
-    # that keeps the rule sees the late '>' and sends nothing until the
-    # module's guard timer has ended that data phase.
+    # phase yet), so the late '>' arrives while idle: the next command (or a
+    # poll() first) sees it and sends nothing until the module's guard timer
+    # ended that data phase, then goes out in sync
     def responder(line):
         if line.startswith(b"AT+USECMNG=0,"):
             uart.later_prompt(350, PromptReply(b"\r\n>", 5, lambda d: OK))
             return b""
         return CHIP if line == b"AT+USECCHIP" else None
 
-    uart, at = engine(responder)
-    uart.guard_ms = 200
-    raises(errors.AtTimeout, at.command_with_data, '+USECMNG=0,0,"x",5', 5, Source(b"abcde"))
-    time.sleep_ms(100)  # the '>' arrives meanwhile; the module's guard runs on
-    got = None
-    for _ in range(3):  # the engine may need a call to get back in sync
-        try:
-            got = at.command("+USECCHIP")
-            break
-        except errors.UbxError:
-            pass
-    assert uart.payloads == [], uart.payloads  # nothing became the import's data
-    assert got == CHIP_LINES
+    for poll in (False, True):
+        uart, at = engine(responder)
+        uart.guard_ms = 200
+        raises(errors.AtTimeout, at.command_with_data, CMD5, 5, Source(b"abcde"))
+        time.sleep_ms(100)  # the '>' arrives meanwhile; the module's guard runs on
+        if poll:
+            assert at.poll() == 0 and at.stray == 0  # the '>' is no stray line
+        assert at.command("+USECCHIP") == CHIP_LINES, poll
+        # nothing became the import's data: the guard timer ended it empty
+        assert uart.payloads == [] and uart.aborted == [b""], (poll, uart.payloads, uart.aborted)
+        assert uart.commands[-1] == b"AT+USECCHIP"
+
+
+def test_a_late_prompt_seen_while_resyncing_is_waited_out_before_the_next_probe():
+    # the late '>' arrives during the resync after the prompt timeout: right
+    # after the probe's OK (while the engine drains the line), or instead of
+    # the probe's answer. Nothing more is sent until the module's guard timer
+    # ended that data phase; then a probe, and the next command in sync.
+    for answered in (True, False):
+        sent = []
+
+        def responder(line, answered=answered):
+            if line.startswith(b"AT+USECMNG=0,"):
+                return b""  # slow: no prompt within the timeout
+            if line == b"AT" and not sent:
+                sent.append(line)
+                uart.later_prompt(5, PromptReply(b"\r\n>", 5, lambda d: OK))
+                return OK if answered else b""
+            return CHIP if line == b"AT+USECCHIP" else None
+
+        uart, at = engine(responder)
+        uart.guard_ms = 200
+        raises(errors.AtTimeout, at.command_with_data, CMD5, 5, Source(b"abcde"))
+        assert uart.aborted == [b""] and uart.payloads == [], (answered, uart.aborted, uart.payloads)
+        assert at.command("+USECCHIP") == CHIP_LINES, answered
+        assert at.resyncs == 1 and uart.commands[-1] == b"AT+USECCHIP"
+
+
+def test_the_late_prompt_rule_ends_when_the_next_command_is_written():
+    # after a prompt timeout, a '>' line in the next command's answer is a
+    # line again (no data phase to wait out, no resync)
+    uart, at = engine(table({b"AT+X": reply(b">", b"+X: 1", b"OK"), b"AT+USECCHIP": CHIP}))
+    raises(errors.AtTimeout, at.command_with_data, CMD5, 5, Source(b"abcde"))
+    n = at.resyncs
+    assert at.command("+X") == ["+X: 1"]
+    assert at.command("+USECCHIP") == CHIP_LINES and at.resyncs == n
 
 
 # -- a size of 0 -----------------------------------------------------------------------

@@ -56,6 +56,14 @@ Wire rules it follows:
   (the module's guard timer, `guard_ms`) without sending anything (never
   padding), then sends "AT" until OK and drains the line until it is quiet.
   If that fails the next command tries again first.
+- A late prompt: after a prompt timeout, until the next command is written,
+  a '>' at the start of a line seen while resynchronising or idle is that
+  command's prompt come late: the module's data phase is open, and anything
+  sent would become its data. The engine sends nothing then: it waits for
+  the module's final result (its guard timer; `guard_ms` at most) before it
+  probes, in that resync, or, idle (command(), poll()), in the resync the
+  next command runs before it is sent. Any other '>' nobody awaits is part
+  of a line.
 - Ring overflow (bytes lost because the ring was full): the first engine call
   that sees the loss raises RingOverflow after resynchronising. If the loss
   happened while idle, command() raises it before sending anything (the
@@ -185,7 +193,8 @@ class AtEngine:
         self._synced = True
         self._final_seen = True
         self._owed = 0            # bytes of a '>' transfer not yet sent
-        self._guard_owed = False  # a transfer was cut short by an interrupt
+        self._guard_owed = False  # a data phase is open: wait for its result
+        self._late = 0            # a prompt timed out: its '>' may still come
         # the command in progress (attributes keep the per-call frames small)
         self._cmd = None
         self._info = ()           # prefixes of its information lines
@@ -386,6 +395,7 @@ class AtEngine:
 
     def _sending(self):
         self._final_seen = False
+        self._late = 0
         self._bad = None
         if self.trace:
             self.trace.tx(self._cmd, self._secret, self._redact)
@@ -456,8 +466,13 @@ class AtEngine:
                     line = self._take()
                     if line is not None:
                         return line
-            elif c == _GT and want_prompt and not self._len:
-                return _PROMPT
+            elif c == _GT and not self._len and (want_prompt or self._late):
+                if want_prompt:
+                    return _PROMPT
+                # the late prompt: its data phase is open (never a line)
+                self._synced = False
+                self._guard_owed = True
+                return None
             elif self._len < self._cap:
                 self._line[self._len] = c
                 self._len += 1
@@ -627,6 +642,7 @@ class AtEngine:
         return False
 
     def _timeout(self, mode):
+        self._late = mode  # _PROMPT_WAIT: the '>' may still come
         if self._pay_left:
             return AtTimeout("payload stopped with %d bytes owed" % self._pay_left)
         return AtTimeout("no %s for %s within %d ms" % (
@@ -692,13 +708,13 @@ class AtEngine:
             raise RuntimeError("AT engine busy (a command from a URC handler?)")
         self._active = True
         try:
-            if not self._synced and not (
-                    yield from self._resync(self.guard_ms if self._guard_owed else 0)):
+            if self._synced:  # a late prompt seen while draining unsyncs it
+                try:
+                    self._drain_idle()
+                except (RingOverflow, ProtocolError) as exc:
+                    raise type(exc)("%s while idle; command not sent" % exc.args[0])
+            if not self._synced and not (yield from self._resync()):
                 raise AtTimeout("module not answering AT")
-            try:
-                self._drain_idle()
-            except (RingOverflow, ProtocolError) as exc:
-                raise type(exc)("%s while idle; command not sent" % exc.args[0])
             if self._need_startup:
                 for cmd in self._startup:
                     self._context(cmd, None, False, None)
@@ -736,15 +752,15 @@ class AtEngine:
         command must)."""
         if self._final_seen:
             return  # the module answered: in sync
+        self._synced = False
+        # cut inside a '>' transfer: the module is still in its data phase,
+        # and the probes must not become data
+        self._guard_owed = self._owed > 0
         if not isinstance(exc, Exception):
-            self._synced = False  # e.g. KeyboardInterrupt: resync next time
-            # cut inside a '>' transfer: the module is still in its data
-            # phase, and the next resync's probes must not become data
-            self._guard_owed = self._owed > 0
-            return
+            return  # e.g. KeyboardInterrupt: resync next time
         if self.trace:
             self.trace.event("resync after %s" % type(exc).__name__)
-        yield from self._resync(self.guard_ms if self._owed else 0)
+        yield from self._resync()
         self._final_seen = True
 
     def _flush(self):
@@ -770,24 +786,24 @@ class AtEngine:
                 return line
             yield
 
-    def _resync(self, wait_ms):
+    def _resync(self):
         """Generator: bring the module back to command mode, answering AT
         with OK; returns True once it did."""
         self.resyncs += 1
         self._synced = False
-        self._guard_owed = False
         self._sink = None  # a payload cut short is not looked for again
         self._pay_left = 0
         self._tmo = self.probe_ms
-        if wait_ms:
-            # A data phase still owed bytes: the module ends it by its guard
-            # timer. Send nothing (never pad), just wait for its result.
-            deadline = ticks_add(ticks_ms(), wait_ms)
-            while True:
-                line = yield from self._line_by(deadline)
-                if line is None or _is_final(line):
-                    break
         for _ in range(_PROBES):
+            if self._guard_owed:
+                # A data phase is open: the module ends it by its guard
+                # timer. Send nothing (never pad), just wait for its result.
+                self._guard_owed = False
+                deadline = ticks_add(ticks_ms(), self.guard_ms)
+                while True:
+                    line = yield from self._line_by(deadline)
+                    if line is None or _is_final(line):
+                        break
             self._flush()
             try:
                 yield from self._write(b"AT\r")
@@ -808,6 +824,8 @@ class AtEngine:
                         if ticks_diff(limit, ticks_ms()) <= 0:
                             break
                         deadline = ticks_add(ticks_ms(), self.quiet_ms)
+                    if self._guard_owed:
+                        break  # a late prompt meanwhile: wait it out first
                     self._bad = None
                     self._synced = True
                     self._need_startup = bool(self._startup)
