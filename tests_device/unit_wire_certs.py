@@ -29,8 +29,9 @@ def _der_of(data):
 
 
 class _Module:
-    """Takes +USECMNG=0 imports (keeping what it received) and answers
-    other commands from `lines`."""
+    """Takes +USECMNG=0 imports (keeping what it received), answers other
+    commands from `lines`, and a listing of one kind (the replace check
+    before each import) as an empty one."""
 
     def __init__(self):
         self.received = []
@@ -43,6 +44,8 @@ class _Module:
         if text.startswith("AT+USECMNG=0,"):
             f = text[len("AT+USECMNG=0,"):].split(",")
             return PromptReply(b"\r\n>", int(f[2]), lambda data: self._stored(f, data))
+        if text.startswith("AT+USECMNG=3,"):
+            return reply(b"OK")
         return None
 
     def _stored(self, f, data):
