@@ -72,12 +72,14 @@ class Pretend:
                     e[:] = [kind, name, md5_of(data)]
                 return reply('+USECMNG: 0,%d,"%s","%s"' % (f[1], name, md5_of(data)), "OK")
             return PromptReply(b">", f[3], store)
-        if op == 3:
+        if op == 3:   # AT+USECMNG=3[,<type>]: every entry, or those of one kind
+            want = ("CA", "CC", "PK", "SC")[f[1]] if len(f) > 1 else None
             out = []
-            for kind, name, _ in self.entries:
-                out.append('"%s","%s","cn","2030/01/01"' % (kind, name) if kind != "PK"
-                           else '"PK","%s"' % name)
-            out.append('"CA","PreRoot","pre","2030/01/01 00:00:00"')
+            for kind, name, _ in self.entries + [["CA", "PreRoot", None]]:
+                if want is None or kind == want:
+                    out.append('"PK","%s"' % name if kind == "PK" else
+                               '"%s","%s","cn","2030/01/01"' % (kind, name) if name != "PreRoot"
+                               else '"CA","PreRoot","pre","2030/01/01 00:00:00"')
             return reply(*(out + ["OK"]))
         if f[2] == "PreRoot":   # a pre-installed root: listed, never removed
             return reply("+CME ERROR: 3") if op == 2 else \
