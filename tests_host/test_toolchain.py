@@ -13,7 +13,7 @@ HERE = Path(__file__).resolve().parent
 # the only skips allowed: opt-in runs and what a real board cannot do
 OPT_IN_SKIPS = {
     "test_robust_fuzz.py": ["FUZZ_CASES not set"],
-    "test_device_suite.py": ["needs the simulator's control channel",
+    "test_device_suite.py": ["needs the rig's module side (RIG_CONTROL",
                              "PORT is set: the device tests run once"],
 }
 

@@ -114,8 +114,12 @@ def check(report, sent, want):
 def test_a_urc_between_every_pair_of_lines_of_every_command_family(sim_factory, credentials,
                                                                     model):
     """Rate 1: a URC at every line boundary of every response and before
-    every prompt, and one every 64 bytes (on average) of every transfer."""
-    sim = sim_factory(baud=0, families=FAMILIES, model=model, urcs=1.0, urcs_seed=7)
+    every prompt, and one every 64 bytes (on average) of every transfer.
+    Paced at 115200 baud: a listing of a model's pre-installed roots with a
+    URC on every line (one before every non-CA import, the replace check)
+    is over 1 KB, which an unpaced simulator delivers faster than any wire,
+    overflowing the board's 1 KB UART buffer and ring within one wait."""
+    sim = sim_factory(baud=115200, families=FAMILIES, model=model, urcs=1.0, urcs_seed=7)
     report = storm(sim, credentials, rounds=2, import_count=4, reads=2)
     sent = sim.control("urcs")
     assert all(sent["by_place"][p] > 0 for p in ("line", "prompt", "transfer")), sent
