@@ -182,3 +182,36 @@ async def test_http_get_without_its_urc_times_out():
             raise AssertionError("no AtTimeout")
     finally:
         m.close()
+
+
+async def test_http_failure_names_its_cause_as_the_blocking_helper_does():
+    box = []
+
+    def responder(line):
+        if line.startswith(b"AT+UHTTPC=0,1,"):
+            box[0].later(20, reply(b"+UUHTTPCR: 0,1,0"))
+            return OK
+        if line == b"AT+UHTTPER=0":
+            return reply(b"+UHTTPER: 0,3,73", b"OK")
+        if line == b"AT+USECPRF=2,3":
+            return reply(b'+USECPRF: 2,3,"ThawteCA"', b"OK")
+        return OK if line.startswith(b"AT+UHTTP=") else None
+
+    uart, m = _module(responder)
+    box.append(uart)
+    from ubxsec.http import HttpError
+    try:
+        h = m.http(0)
+        await h.secure(2)
+        try:
+            await h.get("/", "r.txt", timeout_ms=2000)
+        except HttpError as exc:
+            err = exc
+        else:
+            raise AssertionError("no HttpError")
+        assert str(err) == ("GET / on profile 2: the server's certificate is not signed by "
+                            "CA 'ThawteCA' (+UHTTPER: 0,3,73)"), str(err)
+        assert (err.err_class, err.err_code) == (3, 73)
+        assert uart.commands[-2:] == [b"AT+UHTTPER=0", b"AT+USECPRF=2,3"], uart.commands
+    finally:
+        m.close()

@@ -242,14 +242,16 @@ class AsyncModule(Module):
 
 class AsyncHttp:
     """ubxsec.http.Http's GET to a file, awaitable: waiting for +UUHTTPCR
-    never blocks the event loop (the idle reader dispatches it). Its
-    HttpError comes from ubxsec.http (package ubxsec-http); status() of a
-    response read back is ubxsec.http.status."""
+    never blocks the event loop (the idle reader dispatches it). A failed
+    request raises ubxsec.http's HttpError (package ubxsec-http) from the
+    same generator as Http.get() (ubxsec.http.failure: +UHTTPER, its class,
+    code and cause); status() of a response read back is ubxsec.http.status."""
 
     def __init__(self, at, http_profile=0):
         self._at = at
         self.id = check_int(http_profile, range(4), "http_profile")
         self._result = None
+        self._sec = None      # security profile id, once secure() named one
         self._event = asyncio.Event()
         self._prefix = "+UUHTTPCR: %d," % self.id
         at.on_urc(self._prefix, self._on_urc)
@@ -278,6 +280,7 @@ class AsyncHttp:
     async def secure(self, security_profile_id):
         await self._set(6, 0 if security_profile_id is None else
                         "1,%d" % check_int(security_profile_id, range(5), "security profile"))
+        self._sec = security_profile_id
 
     async def get(self, path, filename, timeout_ms=_GET_MS):
         """GET path into the module file filename, as Http.get()."""
@@ -298,8 +301,10 @@ class AsyncHttp:
         except asyncio.TimeoutError:
             raise AtTimeout("no +UUHTTPCR")
         if got[1] != 1:
-            from .http import HttpError  # package ubxsec-http, as Http's own
-            raise HttpError("GET %s: result %d" % (path, got[1]))
+            # Http's own failure path (package ubxsec-http), driven with awaits:
+            # AT+UHTTPER and what explains it, the same message as Http.get()
+            from .http import failure
+            raise await at.run(failure(at, self.id, self._sec, "GET " + path))
 
     async def read_file(self, filename, sink=None, timeout_ms=None):
         """The module file's bytes, as Http.read_file()."""
