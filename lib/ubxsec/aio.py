@@ -34,6 +34,12 @@ other tasks run between chunks.
 - Waiting for bytes during a command sleeps `pause_ms` (1 ms) per step; the
   event loop is never held longer than one step of the rules (a line, a
   chunk write).
+- Memory: one driver coroutine per command; a wait or a chunk allocates
+  nothing here (asyncio.sleep_ms hands back a preallocated awaitable). The
+  unix port's scheduler itself takes a 144-byte frame from the heap, and
+  frees it, each time it looks for work (IOQueue.wait_io_event's frame is
+  larger than the VM keeps on the C stack): one look per chunk, two per
+  1 ms wait, whoever waits.
 """
 
 import asyncio
