@@ -121,6 +121,42 @@ async def test_a_cancelled_transfer_resyncs_before_the_next_command():
     assert at.resyncs == 1
 
 
+async def test_the_idle_reader_sleeps_while_a_command_runs():
+    # each wake of the reader allocates (ThreadSafeFlag.wait() is a new
+    # coroutine): neither its tick nor the RX interrupt sets its flag while a
+    # command holds the engine; the command sets it once, as it ends
+    box = []
+
+    def responder(line):
+        if line == b"AT+SLOW":
+            box[0].later(150, reply(b"+SLOW: 1", b"OK"))
+            return b""
+        return None
+
+    uart, m = _module(responder)
+    box.append(uart)
+    flag = m._flag
+    if flag is None:
+        return  # no asyncio.ThreadSafeFlag on this port: the reader polls
+    sets = []
+    real = flag.set
+
+    def counted():
+        sets.append(m.at.lock.locked())
+        real()
+
+    flag.set = counted
+    try:
+        await m.start()
+        await asyncio.sleep_ms(30)
+        assert False in sets, "the tick never woke the idle reader"
+        del sets[:]
+        assert await m.at.command("+SLOW") == ["+SLOW: 1"]   # 30 ticks long
+        assert sets.count(True) == 1, sets
+    finally:
+        m.close()
+
+
 async def test_a_command_from_a_urc_handler_is_refused_at_once():
     uart, m = _module(lambda line: reply(b"+UUX: 1", b"OK") if line == b"AT+X" else None)
     errors_seen = []

@@ -29,7 +29,9 @@ other tasks run between chunks.
 - URCs while idle: AsyncModule starts a reader task on first use that
   dispatches them to the on_urc() handlers. The RX interrupt wakes it through
   asyncio.ThreadSafeFlag where the port has both (and a tick every `poll_ms`
-  in case an IRQ event was lost); otherwise it looks every `poll_ms`. An overflow or bad line it meets while idle is raised by the
+  in case an IRQ event was lost), never while a command runs (the command
+  reads for itself, and wakes it when it ends); otherwise it looks every
+  `poll_ms`. An overflow or bad line it meets while idle is raised by the
   next command (nothing sent), as Module's command() does.
 - Waiting for bytes during a command sleeps `pause_ms` (1 ms) per step; the
   event loop is never held longer than one step of the rules (a line, a
@@ -186,10 +188,12 @@ class AsyncModule(Module):
             # safe in an IRQ and allocates nothing)
             self._flag = flag = flag()
             fill = self.ring.irq_handler
+            lock = self.at.lock
 
             def wake(u):
                 fill(u)
-                flag.set()
+                if not lock.locked():  # a command reads for itself, then sets it
+                    flag.set()
             self.uart.irq(handler=wake, trigger=getattr(uart, self.irq_mode),
                           hard=options.get("irq_hard", False))
             self.at.woken = flag
@@ -228,9 +232,14 @@ class AsyncModule(Module):
 
     async def _tick(self):
         flag = self._flag
+        lock = self.at.lock
         while True:
             await asyncio.sleep_ms(self.poll_ms)
-            flag.set()
+            # not while a command runs: each wake of the reader allocates
+            # (ThreadSafeFlag.wait() is a new coroutine, and its I/O queue
+            # entry a new list); the command sets it when it ends
+            if not lock.locked():
+                flag.set()
 
     def close(self):
         """Stop the reader task and detach the IRQ handler."""
