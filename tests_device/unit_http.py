@@ -2,7 +2,7 @@
 
 from ubxsec import errors
 from ubxsec.at import AtEngine
-from ubxsec.http import Http, HttpError, explain, needs, status
+from ubxsec.http import Http, HttpError, explain, failure, needs, status
 from ubxsec.ring import Ring
 from fakeuart import FakeUart, reply, OK
 from checks import raises as _raises
@@ -174,6 +174,19 @@ def test_each_code_has_its_own_cause():
     assert explain("GET /", 0, 10, 22) == "GET /: the module's HTTP error (+UHTTPER: 0,10,22)"
     assert needs(3, 73) == "ca" and needs(3, 202) == needs(3, 203) == "clock"
     assert needs(3, 201) is None and needs(None, None) is None and needs(10, 73) is None
+
+
+def test_the_failure_is_one_generator_driven_by_the_engines_run():
+    # Http.error() is at.run(failure(...)): the asyncio front end drives the
+    # same generator with awaits (unit_aio.py)
+    uart, at = _engine(_failing("+UHTTPER: 0,3,202", cclk="26/12/07,10:00:00+00"))
+    gen = failure(at, 0, 2, "GET /")
+    assert hasattr(gen, "send") and uart.commands == []
+    exc = at.run(gen)
+    assert isinstance(exc, HttpError) and (exc.err_class, exc.err_code) == (3, 202)
+    assert str(exc).startswith("GET / on profile 2: the server's certificate is expired by "
+                               "the module's clock (2026/12/07) (+UHTTPER: 0,3,202)")
+    assert uart.commands == [b"AT+UHTTPER=0", b"AT+CCLK?"]
 
 
 def test_no_uhttper_answer_still_raises_with_result_0():

@@ -29,11 +29,19 @@ other tasks run between chunks.
 - URCs while idle: AsyncModule starts a reader task on first use that
   dispatches them to the on_urc() handlers. The RX interrupt wakes it through
   asyncio.ThreadSafeFlag where the port has both (and a tick every `poll_ms`
-  in case an IRQ event was lost); otherwise it looks every `poll_ms`. An overflow or bad line it meets while idle is raised by the
+  in case an IRQ event was lost), never while a command runs (the command
+  reads for itself, and wakes it when it ends); otherwise it looks every
+  `poll_ms`. An overflow or bad line it meets while idle is raised by the
   next command (nothing sent), as Module's command() does.
 - Waiting for bytes during a command sleeps `pause_ms` (1 ms) per step; the
   event loop is never held longer than one step of the rules (a line, a
   chunk write).
+- Memory: one driver coroutine per command; a wait or a chunk allocates
+  nothing here (asyncio.sleep_ms hands back a preallocated awaitable). The
+  unix port's scheduler itself takes a 144-byte frame from the heap, and
+  frees it, each time it looks for work (IOQueue.wait_io_event's frame is
+  larger than the VM keeps on the C stack): one look per chunk, two per
+  1 ms wait, whoever waits.
 """
 
 import asyncio
@@ -180,10 +188,12 @@ class AsyncModule(Module):
             # safe in an IRQ and allocates nothing)
             self._flag = flag = flag()
             fill = self.ring.irq_handler
+            lock = self.at.lock
 
             def wake(u):
                 fill(u)
-                flag.set()
+                if not lock.locked():  # a command reads for itself, then sets it
+                    flag.set()
             self.uart.irq(handler=wake, trigger=getattr(uart, self.irq_mode),
                           hard=options.get("irq_hard", False))
             self.at.woken = flag
@@ -222,9 +232,14 @@ class AsyncModule(Module):
 
     async def _tick(self):
         flag = self._flag
+        lock = self.at.lock
         while True:
             await asyncio.sleep_ms(self.poll_ms)
-            flag.set()
+            # not while a command runs: each wake of the reader allocates
+            # (ThreadSafeFlag.wait() is a new coroutine, and its I/O queue
+            # entry a new list); the command sets it when it ends
+            if not lock.locked():
+                flag.set()
 
     def close(self):
         """Stop the reader task and detach the IRQ handler."""
@@ -242,14 +257,16 @@ class AsyncModule(Module):
 
 class AsyncHttp:
     """ubxsec.http.Http's GET to a file, awaitable: waiting for +UUHTTPCR
-    never blocks the event loop (the idle reader dispatches it). Its
-    HttpError comes from ubxsec.http (package ubxsec-http); status() of a
-    response read back is ubxsec.http.status."""
+    never blocks the event loop (the idle reader dispatches it). A failed
+    request raises ubxsec.http's HttpError (package ubxsec-http) from the
+    same generator as Http.get() (ubxsec.http.failure: +UHTTPER, its class,
+    code and cause); status() of a response read back is ubxsec.http.status."""
 
     def __init__(self, at, http_profile=0):
         self._at = at
         self.id = check_int(http_profile, range(4), "http_profile")
         self._result = None
+        self._sec = None      # security profile id, once secure() named one
         self._event = asyncio.Event()
         self._prefix = "+UUHTTPCR: %d," % self.id
         at.on_urc(self._prefix, self._on_urc)
@@ -278,6 +295,7 @@ class AsyncHttp:
     async def secure(self, security_profile_id):
         await self._set(6, 0 if security_profile_id is None else
                         "1,%d" % check_int(security_profile_id, range(5), "security profile"))
+        self._sec = security_profile_id
 
     async def get(self, path, filename, timeout_ms=_GET_MS):
         """GET path into the module file filename, as Http.get()."""
@@ -298,8 +316,10 @@ class AsyncHttp:
         except asyncio.TimeoutError:
             raise AtTimeout("no +UUHTTPCR")
         if got[1] != 1:
-            from .http import HttpError  # package ubxsec-http, as Http's own
-            raise HttpError("GET %s: result %d" % (path, got[1]))
+            # Http's own failure path (package ubxsec-http), driven with awaits:
+            # AT+UHTTPER and what explains it, the same message as Http.get()
+            from .http import failure
+            raise await at.run(failure(at, self.id, self._sec, "GET " + path))
 
     async def read_file(self, filename, sink=None, timeout_ms=None):
         """The module file's bytes, as Http.read_file()."""

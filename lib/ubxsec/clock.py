@@ -59,7 +59,12 @@ def _check(f):
 
 def read(at):
     """The module's clock tuple (AT+CCLK?)."""
-    lines = at.command("+CCLK?")
+    return at.run(reading(at))
+
+
+def reading(at):
+    """Generator over at.exchange: read()'s clock tuple (for either front end)."""
+    lines = yield from at.exchange("+CCLK?")
     line = lines[0] if len(lines) == 1 else ""
     if line.startswith('+CCLK: "') and line.endswith('"'):
         try:

@@ -15,8 +15,9 @@ security profile names, the module's clock):
     HttpError: GET / on profile 2: the server's certificate is not signed by
     CA 'ThawteCA' (+UHTTPER: 0,3,73)
 
-explain() writes that message from the facts alone, so that the asyncio
-front end, which reads the same facts with awaits, says the same. The handler for
+failure() reads those facts as one generator over at.exchange(), so that
+Http (through AtEngine.run) and ubxsec.aio's AsyncHttp (through its awaiting
+run) say the same from the same code; explain() writes the message. The handler for
 this profile's URCs is bound once, in the constructor, to the prefix
 "+UUHTTPCR: <profile>," so that several Http objects share one engine.
 
@@ -162,25 +163,7 @@ class Http:
     def error(self, what):
         """The HttpError of a failed request: the module's AT+UHTTPER answer
         and, where it helps, the profile's CA name or the module's clock."""
-        cls = code = ca = clock = None
-        try:
-            lines = self._at.command("+UHTTPER=%d" % self.id)
-            f = fields(lines[0][10:]) if len(lines) == 1 and lines[0].startswith("+UHTTPER: ") \
-                else ()
-            if len(f) == 3 and f[0] == self.id and isinstance(f[1], int) and isinstance(f[2], int):
-                cls, code = f[1], f[2]
-            need = needs(cls, code)
-            if need == "ca" and self._sec is not None:
-                from .profiles import SecurityProfile
-                ca = SecurityProfile(self._at, self._sec).ca_name()
-            elif need == "clock":
-                from .clock import read
-                clock = read(self._at)
-        except (UbxError, ImportError):
-            pass   # the request's failure is the news: report it with what is known
-        if self._sec is not None:
-            what += " on profile %d" % self._sec
-        return HttpError(explain(what, self.id, cls, code, ca, clock), cls, code)
+        return self._at.run(failure(self._at, self.id, self._sec, what))
 
     def read_file(self, filename, sink=None, timeout_ms=None):
         """The module file's bytes (a bytearray); with sink, sink(memoryview)
@@ -198,6 +181,32 @@ class Http:
         if not size.isdigit():
             raise ProtocolError("bad +URDFILE")
         return int(size) if buf is None else buf
+
+
+def failure(at, http_profile, sec, what):
+    """Generator over at.exchange: the HttpError of a failed request on
+    http_profile (sec: its security profile id, or None), as Http.error()
+    and ubxsec.aio's AsyncHttp give it (one code, driven by either run())."""
+    cls = code = ca = clock = None
+    try:
+        lines = yield from at.exchange("+UHTTPER=%d" % http_profile)
+        f = fields(lines[0][10:]) if len(lines) == 1 and lines[0].startswith("+UHTTPER: ") \
+            else ()
+        if len(f) == 3 and f[0] == http_profile and isinstance(f[1], int) \
+                and isinstance(f[2], int):
+            cls, code = f[1], f[2]
+        need = needs(cls, code)
+        if need == "ca" and sec is not None:
+            from .profiles import SecurityProfile
+            ca = yield from SecurityProfile(at, sec).reader("ca_name")
+        elif need == "clock":
+            from .clock import reading
+            clock = yield from reading(at)
+    except (UbxError, ImportError):
+        pass   # the request's failure is the news: report it with what is known
+    if sec is not None:
+        what += " on profile %d" % sec
+    return HttpError(explain(what, http_profile, cls, code, ca, clock), cls, code)
 
 
 def status(response):
