@@ -74,14 +74,6 @@ def fits(f, *lims):
     return True
 
 
-def _arg(value, n, what):
-    """A checked value as a parameter: n >= 0 an int in range(n), else
-    a str of at most -n chars, quoted."""
-    if n < 0:
-        return quoted(value, -n, what)
-    return "%d" % check_int(value, range(n), what)
-
-
 def _value(f, key):
     """The value of setting `key` (a name in KEYS that reads back) from its
     fields, as its getter returns it: lim 2 (psk_from_rot) a bool."""
@@ -189,7 +181,9 @@ class SecurityProfile:
         n = _LIMS[i]
         if n == 2 and (value is True or value is False):
             value = int(value)
-        s = _arg(value, n, what)
+        # the checked value as a parameter: n >= 0 an int in range(n), else
+        # a str of at most -n chars, quoted
+        s = quoted(value, -n, what) if n < 0 else "%d" % check_int(value, range(n), what)
         if op == 4 or op == 10:
             # server_hostname, sni (checked as an AT string now): a hostname,
             # dot-separated labels of 1-63 letters, digits and '-', neither
@@ -255,7 +249,7 @@ class SecurityProfile:
 
     def cipher_suite(self, legacy):
         """Legacy suite number 0-33 (Table 26); 0 is the default list."""
-        return self.put(2, _arg(legacy, 34, "cipher_suite"))
+        return self.put(2, "%d" % check_int(legacy, range(34), "cipher_suite"))
 
 
 # The settings table, one column per name, one row per setting:
