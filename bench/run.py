@@ -478,6 +478,40 @@ def measure_aio(dev, sims, files):
     return out
 
 
+HTTP_HOST = "bench.test"
+HTTP_DELAY_S = 2.0
+
+
+def measure_aio_http(dev, sim, build):
+    """bench_aio_http.py: the heartbeat's lateness while an HTTPS GET through
+    the module waits for a local server that answers after HTTP_DELAY_S."""
+    sys.path.insert(0, str(ROOT / "tests_host"))
+    from https_server import HttpsServer
+    from pki import TestPki
+
+    class SlowServer(HttpsServer):
+        def _answer(self, record, conn):
+            time.sleep(HTTP_DELAY_S)
+            super()._answer(record, conn)
+
+    pki = TestPki()
+    directory = build / "aio_https"
+    directory.mkdir(parents=True, exist_ok=True)
+    root = directory / "root.pem"
+    root.write_bytes(pki.root.pem)
+    server = SlowServer(chain=pki.write_server_files(str(directory), pki.server, "server"))
+    server.start()
+    try:
+        sim.control("hosts", map={HTTP_HOST: ["127.0.0.1", server.port]})
+        got = dev.run("bench_aio_http.py", {"link": sim.link, "baud": sim.baud, "root": str(root),
+                                            "host": HTTP_HOST}, timeout=120)
+    finally:
+        server.stop()
+    return {"stall_max_ms": got["stall_max_ms"], "stall_p99_ms": got["stall_p99_ms"],
+            "seconds": round(got["seconds"], 3), "beats": got["beats"],
+            "server_delay_s": HTTP_DELAY_S}
+
+
 def measure_irq(dev, sim, file):
     return dev.run("bench_irq.py", {"driver": "lib", "link": sim.link, "baud": sim.baud,
                                     "file": _named([file])[0]}, timeout=60)
@@ -786,6 +820,8 @@ def run(out_path, quick=False, valgrind=True):
                                                  big, 4096 if quick else 256)
         print("bench: aio (event loop stalls)", flush=True)
         res["aio"] = None if quick else measure_aio(dev, sims, files)
+        if res["aio"] is not None:
+            res["aio"]["http_wait"] = measure_aio_http(dev, sims[115200], build)
         print("bench: IRQ allocation check", flush=True)
         res["irq"] = measure_irq(dev, fast, by_key[(big, "der")])
         if valgrind and shutil.which("valgrind"):
@@ -837,7 +873,10 @@ def run(out_path, quick=False, valgrind=True):
                "task that wakes every 10 ms records its lateness during the 8 KB import: "
                "stall_max_ms / stall_p99_ms; wire_ratio = import seconds / (size * 10 / baud); "
                "alloc_bytes_per_kb_pem = mem_total growth of the 8 KB import minus the 1 KB "
-               "one, per KB, heartbeat included",
+               "one, per KB, heartbeat included. http_wait (bench_aio_http.py): the same "
+               "heartbeat from AT+UHTTPC to +UUHTTPCR of an HTTPS GET through the module to a "
+               "local server (tests_host/https_server.py, the simulator's host map) that "
+               "answers after server_delay_s, at 115200",
         "urc_latency_ms": "simulator: time.time_ns() after the URC's last byte was written to the pty; "
                           "device: time.time_ns() in the handler; %d URCs at 20/s while a command + "
                           "20 ms of poll() loop runs" % urc_count,
@@ -892,7 +931,9 @@ def run_aio_only():
     try:
         for baud in BAUDS:
             sims[baud] = Sim(build, baud)
-        res = {"aio": measure_aio(Device(build), sims, files), "mpy_sizes": mpy_sizes()}
+        dev = Device(build)
+        res = {"aio": measure_aio(dev, sims, files), "mpy_sizes": mpy_sizes()}
+        res["aio"]["http_wait"] = measure_aio_http(dev, sims[115200], build)
     finally:
         for sim in sims.values():
             sim.stop()

@@ -1,12 +1,14 @@
 """ubxsec.aio on the rig: idle URCs reaching a task, two tasks at once, an
-8 KB import cancelled half way then a good one.
+8 KB import cancelled half way then a good one, an HTTPS GET through the
+module (unix64: its wait for +UUHTTPCR needs the event loop).
 
 unix64 runs them under asyncio.run. The WebAssembly port's asyncio has no
 run() (the JavaScript event loop drives it) and its REPL cannot await, so
 there each coroutine is stepped here, a 1 ms sleep per pause: the front end's
 code (lock, throw into the generator, resync) runs, without the scheduler;
 the idle reader's part is then poll(). The host side (AioSide in
-tests_host/test_device_suite.py) sends +UUSECPRF: 3,13,0,2 every 50 ms."""
+tests_host/test_device_suite.py) sends +UUSECPRF: 3,13,0,2 every 50 ms and
+serves HTTPS as aio.test."""
 
 import asyncio
 import time
@@ -119,4 +121,28 @@ def test_an_import_cancelled_half_way_then_a_good_import():
         assert _run(m.certs.md5(CA, "AioBig")) == BIG_MD5
         _run(m.certs.remove(CA, "AioBig"))
     finally:
+        m.close()
+
+
+def test_https_get_through_the_module():
+    if not LOOP:   # the GET waits for its URC on the event loop
+        print("HOST aio-https none")
+        return
+    m = _module()
+
+    async def get():
+        p = m.profile(3)
+        await p.validation_level(0)   # the host's throw-away server: no root needed
+        h = m.http(1)
+        await h.server("aio.test")
+        await h.secure(3)
+        await h.get("/", "aio.resp", 30000)
+        head = await h.read_file("aio.resp")
+        from ubxsec.http import status
+        return status(head)
+
+    try:
+        print("HOST aio-https %d" % _run(get()))
+    finally:
+        _run(m.profile(3).reset())
         m.close()

@@ -178,23 +178,41 @@ class ChipSide:
 
 class AioSide:
     """tests_device/test_aio.py: +UUSECPRF: 3,13,0,2 every 50 ms for its URC
-    task; the device saw some."""
+    task, and a local HTTPS server the module reaches as aio.test; the
+    device saw the URCs, and its GET (where its asyncio runs) was served."""
 
     needs_sim = True
     LINE = "+UUSECPRF: 3,13,0,2"
+    HOST = "aio.test"
 
     def __init__(self, sim):
+        self.sim = sim
         self.feeder = Feeder(sim, lambda n: sim.control("urc", line=self.LINE), 0.05)
+        self.server = None
 
     def start(self):
+        import tempfile
+        from https_server import HttpsServer
+        from pki import TestPki
+        pki = TestPki()
+        directory = tempfile.mkdtemp(prefix="aio-https-")
+        self.server = HttpsServer(chain=pki.write_server_files(directory, pki.server, "server"))
+        self.server.start()
+        self.sim.control("hosts", map={self.HOST: ["127.0.0.1", self.server.port]})
         self.feeder.start()
 
     def stop(self):
         self.feeder.stop()
+        self.server.stop()
 
     def check(self, result):
         assert int(reported(result.output, "aio-urcs")) == 3
         assert self.feeder.sent >= 3
+        got = reported(result.output, "aio-https")
+        if got != "none":   # "none": a port without asyncio.run (wasm32)
+            assert got == "200", got
+            assert any(h["request"] == "GET / HTTP/1.1" for h in self.server.handshakes), \
+                self.server.handshakes
 
 
 HOST_SIDES = {"test_urcs": UrcSide, "test_session": SessionSide, "test_chip": ChipSide,
