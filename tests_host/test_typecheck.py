@@ -91,13 +91,30 @@ def _public(tree):
 
 def _lazy(tree):
     """{Class.method: [parameter names]} of the methods a class serves from
-    an extension through __getattr__ (ubxsec.extension(ext, self, name)): the
-    names in a list display in `ext if name in [...] else ...`, with the parameters of
-    ubxsec.<ext>'s function of that name (its first is the object: self)."""
+    an extension through __getattr__ (ubxsec.extension(ext, self, name)),
+    with the parameters of ubxsec.<ext>'s function of that name (its first
+    is the object: self). The names: those of a list display tested in
+    `ext if name in [...] else ...` or before `ext = "..."`; in
+    profiles, also every setting of KEYS without a method of its own (op
+    code 13 in ubxsec-session, the others in ubxsec-profiles_more)."""
+    consts = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            try:
+                consts[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
     out = {}
+
+    def serve(cls, ext, names):
+        params = _public(ast.parse((LIB / (ext + ".py")).read_text()))
+        for n in names:
+            out[cls.name + "." + n] = ["self"] + params[n][1:]
+
     for cls in tree.body:
         if not isinstance(cls, ast.ClassDef):
             continue
+        methods = {f.name for f in cls.body if isinstance(f, ast.FunctionDef)}
         for fn in cls.body:
             if not (isinstance(fn, ast.FunctionDef) and fn.name == "__getattr__"):
                 continue
@@ -105,9 +122,16 @@ def _lazy(tree):
                 if isinstance(node, ast.IfExp) and isinstance(node.body, ast.Constant) \
                         and isinstance(node.test, ast.Compare) \
                         and isinstance(node.test.comparators[0], ast.List):
-                    ext = _public(ast.parse((LIB / (node.body.value + ".py")).read_text()))
-                    for elt in node.test.comparators[0].elts:
-                        out[cls.name + "." + elt.value] = ["self"] + ext[elt.value][1:]
+                    serve(cls, node.body.value, [e.value for e in node.test.comparators[0].elts])
+                elif isinstance(node, ast.If) and isinstance(node.test, ast.Compare):
+                    target = node.test.comparators[0]
+                    if isinstance(target, ast.List):
+                        ext = node.body[0].value.value
+                        serve(cls, ext, [e.value for e in target.elts])
+                    elif isinstance(target, ast.Name) and target.id == "KEYS":
+                        for key, op in zip(consts["KEYS"], consts["_OPS"]):
+                            if key not in methods:
+                                serve(cls, "session" if op == 13 else "profiles_more", [key])
     return out
 
 
@@ -115,6 +139,10 @@ def test_lazy_methods_are_found():
     lazy = _lazy(ast.parse((LIB / "profiles.py").read_text()))
     assert lazy["SecurityProfile.apply"] == ["self", "config", "reset"], lazy
     assert lazy["SecurityProfile.session_data"] == ["self", "tag", "*values"], lazy
+    assert lazy["SecurityProfile.psk"] == ["self", "key", "hex"], lazy
+    assert "SecurityProfile.cipher_suite" not in lazy and "SecurityProfile.ca_name" not in lazy
+    lazy = _lazy(ast.parse((LIB / "certs.py").read_text()))
+    assert lazy["Certs.der_md5"] == ["self", "src", "kind"], lazy
 
 
 @pytest.mark.parametrize("module", STUBBED)

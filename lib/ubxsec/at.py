@@ -322,7 +322,20 @@ class AtEngine:
             info = pay
             pay = pay.encode()
         info = _prefixes(cmd, info)
-        yield from self._enter()
+        fast = self._synced and self._final_seen and not (self._need_startup or self._active)
+        if fast:
+            # in sync and started: _enter() would wait for nothing, and its
+            # generator would be one more object per command
+            self._active = True
+            try:
+                self._idle()
+            except BaseException:
+                self._active = False
+                raise
+            if not self._synced:  # a late '>' seen while draining: resync first
+                self._active = fast = False
+        if not fast:
+            yield from self._enter()
         self._context(cmd, tmo, secret, redact)
         self._info = info
         self._pay = pay
@@ -330,7 +343,9 @@ class AtEngine:
         streamed = False  # set before anything can raise: the except reads it
         try:
             self._sending()
-            yield from self._write(out)
+            self._write(len(out))
+            while not self._push(out):
+                yield
             info = []
             if size:
                 yield from self._collect(info, _PROMPT_WAIT)
@@ -355,7 +370,6 @@ class AtEngine:
 
     def _context(self, cmd, tmo, secret, redact):
         self._cmd = cmd
-        self._info = _prefixes(cmd, None)
         self._tmo = self.timeout_ms if tmo is None else tmo
         self._secret = secret
         self._redact = redact
@@ -391,7 +405,7 @@ class AtEngine:
             c = ord(ch)
             if c < 0x20 or c > 0x7E:
                 raise ValueError("command holds a forbidden character (code %d)" % c)
-        return ("AT" + cmd + "\r").encode()
+        return ("AT%s\r" % cmd).encode()
 
     def _sending(self):
         self._final_seen = False
@@ -400,13 +414,13 @@ class AtEngine:
         if self.trace:
             self.trace.tx(self._cmd, self._secret, self._redact)
 
-    def _write(self, data):
-        """Generator: write all of data (waits while the UART is stalled)."""
+    def _write(self, n):
+        """Start a write of n bytes: each _push() sends what the UART takes
+        of it (`while not self._push(data): yield`, in the generator itself:
+        a generator per write would cost its object at every command)."""
         self._woff = 0
-        self._wn = len(data)
+        self._wn = n
         self._wait = None
-        while not self._push(data):
-            yield
 
     def _push(self, buf):
         """Write what the UART takes of the write in progress (_woff, _wn),
@@ -709,17 +723,18 @@ class AtEngine:
         self._active = True
         try:
             if self._synced:  # a late prompt seen while draining unsyncs it
-                try:
-                    self._drain_idle()
-                except (RingOverflow, ProtocolError) as exc:
-                    raise type(exc)("%s while idle; command not sent" % exc.args[0])
+                self._idle()
             if not self._synced and not (yield from self._resync()):
                 raise AtTimeout("module not answering AT")
             if self._need_startup:
                 for cmd in self._startup:
                     self._context(cmd, None, False, None)
+                    self._info = _prefixes(cmd, None)
                     self._sending()
-                    yield from self._write(self._encode(cmd))
+                    out = self._encode(cmd)
+                    self._write(len(out))
+                    while not self._push(out):
+                        yield
                     yield from self._collect([], _RESPONSE)
                 self._need_startup = False
         except BaseException as exc:
@@ -728,6 +743,13 @@ class AtEngine:
             finally:
                 self._active = False
             raise
+
+    def _idle(self):
+        """What arrived while idle, before a command: _drain_idle()."""
+        try:
+            self._drain_idle()
+        except (RingOverflow, ProtocolError) as exc:
+            raise type(exc)("%s while idle; command not sent" % exc.args[0])
 
     def _drain_idle(self):
         """Drop what arrived while idle (URCs dispatched); returns how many
@@ -806,7 +828,9 @@ class AtEngine:
                         break
             self._flush()
             try:
-                yield from self._write(b"AT\r")
+                self._write(3)
+                while not self._push(b"AT\r"):
+                    yield
             except AtTimeout:
                 continue
             deadline = ticks_add(ticks_ms(), self.probe_ms)

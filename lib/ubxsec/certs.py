@@ -59,7 +59,7 @@ from micropython import const
 from . import extension
 from .errors import AtError, AtTimeout, CmeError, ProtocolError, UbxError, VerifyError, named, refused
 from .params import fields, quoted
-from .pem import PemDecoder, new_md5
+from .pem import PemDecoder, claimed, new_md5
 
 CA = const(0)
 CC = const(1)
@@ -94,14 +94,11 @@ def kind_code(kind):
 
 def der_total(buf, n):
     """Bytes a DER SEQUENCE whose first n (>= 4 or all) bytes are buf claims."""
-    if n < 2 or buf[0] != 0x30:
-        raise ValueError("DER: not a SEQUENCE")
-    k = buf[1] - 0x80  # length bytes: an import's size needs 1 or 2
-    if k < 0:
-        return k + 0x82
-    if not 0 < k < 3 or n < 2 + k:
-        raise ValueError("DER: bad length field")
-    return 2 + k + (buf[2] if k == 1 else buf[2] << 8 | buf[3])
+    total = claimed(buf, n)
+    # pem's reading takes 3 length bytes; an import's size needs at most 2
+    if total < 0 or buf[1] == 0x83:
+        raise ValueError("DER: not a SEQUENCE" if n < 2 or buf[0] != 0x30 else "DER: bad length field")
+    return total
 
 
 class Source:
@@ -224,9 +221,15 @@ class Certs:
         if kind is not None:
             code = kind_code(kind)
             want = KINDS[code]
-            cmd += ",%d" % code
+            cmd = "+USECMNG=3,%d" % code
         entries = []
-        for line in (yield from named(self.at.exchange(cmd, info=_LIST_INFO), "list")):
+        # not named(): an import lists three kinds first, and each wrapper
+        # generator would be one more object in the import's heap
+        try:
+            lines = yield from self.at.exchange(cmd, info=_LIST_INFO)
+        except AtError as exc:
+            raise refused(exc, "list")
+        for line in lines:
             entry = parse_entry(line)
             if want is not None and entry.kind != want:
                 raise ProtocolError("%s entry in a %s listing" % (entry.kind, want))
@@ -264,7 +267,8 @@ class Certs:
             while True:
                 try:
                     return (yield from at.exchange_data(cmd, size, source.fill, self.transfer_ms(size),
-                                                        secret=code == PK, redact=redacted(password)))
+                                                        secret=code == PK,
+                                                        redact=(password,) if password else None))
                 except CmeError as exc:
                     # SARA-R422 refuses the first import on a file system never
                     # used (+CME ERROR: 1912, before the prompt); listing the
@@ -324,7 +328,9 @@ class Certs:
                     what = "not removed: %r" % err
                 raise ValueError("%s (module stored it; %s)" % (exc, what))
             got = md5_answer(lines, 0, code, name)
-            verify(got, to_hex(digest), name)
+            want = to_hex(digest)
+            if got != want:
+                raise VerifyError("module has MD5 %s for %r, expected %s" % (got, name, want))
             return got
         finally:
             if f is not None:
@@ -374,11 +380,14 @@ def _check_label(dec, code, password):
 def inspect(data, code, password):
     """(lead, size, md5 digest) of DER/PEM bytes, fully checked as an import
     of code (0-3) checks them."""
-    total = buffer_len(data)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ValueError("data: bytes, bytearray or memoryview")
+    total = len(data)
     if not total:
         raise ValueError("data: empty")
-    if total and data[0] == 0x30:
-        _check_der(data, total, total)
+    if data[0] == 0x30:
+        if der_total(data, total) != total:
+            raise ValueError("DER: SEQUENCE length is not %d" % total)
         h = new_md5()
         h.update(data)
         return 0, check_size(total), h.digest()
@@ -400,7 +409,8 @@ def open_source(path, code, password):
         peek = bytearray(_PEEK)  # per import, as the decoder: a Certs keeps no buffer
         n = f.readinto(peek)
         if n and peek[0] == 0x30:
-            _check_der(peek, n, total)
+            if der_total(peek, n) != total:
+                raise ValueError("DER: SEQUENCE length is not %d" % total)
             f.seek(0)
             return f, check_size(total), Source(f, new_md5())
         # PEM: whitespace around it is not sent (the module refuses it)
@@ -462,21 +472,10 @@ def open_file(path):
     return f, n
 
 
-def buffer_len(data):
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise ValueError("data: bytes, bytearray or memoryview")
-    return len(data)
-
-
 def check_size(size):
     if not 1 <= size <= _SIZE_MAX:
         raise ValueError("size %d outside 1..%d" % (size, _SIZE_MAX))
     return size
-
-
-def _check_der(head, n, total):
-    if der_total(head, n) != total:
-        raise ValueError("DER: SEQUENCE length is not %d" % total)
 
 
 def memory_source(data, pos):
@@ -510,21 +509,11 @@ def password_param(code, password):
     return "," + quoted(password, _PASSWORD_MAX, "password", 1)
 
 
-def redacted(password):
-    """The engine's redact= for a command holding password."""
-    return (password,) if password else None
-
-
 def to_hex(digest):
     # not binascii.hexlify: on a port where binascii is Python (the
     # WebAssembly one) importing it costs RAM (live and garbage) that the
     # demo flow's heap budget has no room for (bench: boards.wasm32.flow_live_after)
     return "%02x" * len(digest) % tuple(digest)
-
-
-def verify(got, want, name):
-    if got != want:
-        raise VerifyError("module has MD5 %s for %r, expected %s" % (got, name, want))
 
 
 def md5_text(text, error):

@@ -16,10 +16,9 @@ the public names of ubxsec.certs and ubxsec.errors are used.
 
 from micropython import const
 
-from .certs import (KINDS, PK, Source, buffer_len, check_size, inspect, kind_code, md5_answer,
-                    md5_text, memory_source, open_file, open_source, password_param,
-                    redacted, to_hex, verify)
-from .errors import named
+from .certs import (KINDS, PK, Source, check_size, inspect, kind_code, md5_answer, md5_text,
+                    memory_source, open_file, open_source, password_param, to_hex)
+from .errors import VerifyError, named
 from .params import quoted
 
 _NAME_MAX = const(200)      # as certs' (no series takes more)
@@ -40,15 +39,16 @@ def import_from_module_file(certs, filename, kind, name, password=None, expect_m
         expect_md5 = md5_text(expect_md5, ValueError)
     at = certs.at
     what = "import %s %r from module file %r" % (KINDS[code], name, filename)
-    return at.run(_import(certs, named(at.exchange(cmd, secret=code == PK, redact=redacted(password)),
-                                        what), code, name, expect_md5, replace, what))
+    gen = at.exchange(cmd, secret=code == PK, redact=(password,) if password else None)
+    return at.run(_import(certs, named(gen, what), code, name, expect_md5, replace, what))
 
 
 def _import(certs, gen, code, name, expect_md5, replace, what):
     if not replace:   # as a stream import: the module keeps one entry per name
         yield from certs.check_replace(code, name, what)
     got = md5_answer((yield from gen), 1, code, name)
-    verify(got, expect_md5 or got, name)
+    if expect_md5 and got != expect_md5:
+        raise VerifyError("module has MD5 %s for %r, expected %s" % (got, name, expect_md5))
     return got
 
 
@@ -56,7 +56,9 @@ def upload(certs, src, module_filename):
     """Certs.upload(): AT+UDWNFILE, byte for byte; returns the size."""
     cmd = "+UDWNFILE=%s," % quoted(module_filename, _FILENAME_MAX, "filename", 1)
     if not isinstance(src, str):
-        size = check_size(buffer_len(src))
+        if not isinstance(src, (bytes, bytearray, memoryview)):
+            raise ValueError("data: bytes, bytearray or memoryview")
+        size = check_size(len(src))
         source = memory_source(src, 0)
     else:
         f, size = open_file(src)

@@ -97,7 +97,11 @@ class PemDecoder:
         self.reset()
 
     def reset(self, sink=None):
-        self._md5 = new_md5()  # one small object per import
+        if self._md5 is None or self.der_len or self._state == _DONE:
+            # one small object per import: kept by a reset() after a feed()
+            # that hashed nothing yet and did not finish (certs checks a
+            # file's BEGIN line so)
+            self._md5 = new_md5()
         self._sink = sink
         self._state = _PRE
         self.error = None  # the ValueError raised, if any
@@ -331,7 +335,7 @@ class PemDecoder:
         o = self.staged
         if o:
             if not self.der_len:
-                self._claim = _claimed(self._out, o)
+                self._claim = claimed(self._out, o)
             part = self._out_mv[:o]
             self._md5.update(part)
             if self._sink is not None:
@@ -356,7 +360,7 @@ class PemDecoder:
 
     def _flush_full(self):
         if not self.der_len:
-            self._claim = _claimed(self._out, len(self._out))
+            self._claim = claimed(self._out, len(self._out))
         self._md5.update(self._out)
         if self._sink is not None:
             self._sink(self._out_mv)
@@ -440,9 +444,10 @@ def native_part(name, *args):
 _attach = 0  # pem_viper's attach, or None; 0: not asked yet
 
 
-def _claimed(buf, n):
+def claimed(buf, n):
     """The length a DER SEQUENCE starting buf[:n] claims (header included),
-    or -1 if buf does not start one (then nothing is checked)."""
+    or -1 if buf does not start one (then nothing is checked). Also certs'
+    check of a DER import."""
     if n < 2 or buf[0] != 0x30:
         return -1
     b = buf[1]

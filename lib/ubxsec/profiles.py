@@ -17,10 +17,12 @@ Where a product note narrows them (no TLS 1.3, no legacy suites
 10/11/12/15/16, only tags 0/1/3 and type 1) the module itself refuses with a
 CmeError: the library then works unchanged with firmware that allows more.
 IANA codes must be in the spec's Table 26. The cipher methods taking them,
-ciphers() (the setting read back), apply() and read_all() are thin: their
-code is in the package ubxsec-profiles_more (ubxsec.profiles_more), loaded
-on first use, so that a profile set by name and level keeps neither Table 26
-nor that code in RAM.
+ciphers() (the setting read back), apply(), read_all() and the settings
+only PSK, pinning or encrypted-key applications use (key_password(), psk(),
+psk_identity(), pinning()) have their code in the package
+ubxsec-profiles_more (ubxsec.profiles_more), loaded at their first call
+(SecurityProfile.__getattr__), so that a profile set by name and level keeps
+neither Table 26 nor that code in RAM.
 
 Commands holding a key password, PSK, PSK identity or session data are sent
 with secret=True, so a trace shows none of them.
@@ -33,7 +35,7 @@ profile's at, batch, send(), put(), exchange(), read_op() and reader().
 """
 
 from . import extension
-from .errors import ProtocolError, named
+from .errors import AtError, ProtocolError, refused
 from .params import check_int, fields, quoted
 
 # the three forms of the cipher suite setting, as ciphers() reports them
@@ -72,27 +74,6 @@ def fits(f, *lims):
     return True
 
 
-def _arg(value, n, what):
-    """A checked value as a parameter: n >= 0 an int in range(n), else
-    a str of at most -n chars, quoted."""
-    if n < 0:
-        return quoted(value, -n, what)
-    return "%d" % check_int(value, range(n), what)
-
-
-def _key_text(value, hex, n, what):
-    """A PSK or PSK identity as parameters: ASCII text (no type field, so
-    modules without one accept it) or hex text (type 1, twice as long)."""
-    if hex is not True and hex is not False:
-        raise ValueError("hex: a bool")
-    s = quoted(value, n << hex, what)
-    if hex:
-        if len(value) & 1 or not only(value, HEX):
-            raise ValueError(what + ": not hex")
-        s += ",1"
-    return s
-
-
 def _value(f, key):
     """The value of setting `key` (a name in KEYS that reads back) from its
     fields, as its getter returns it: lim 2 (psk_from_rot) a bool."""
@@ -121,12 +102,16 @@ class SecurityProfile:
 
     def __getattr__(self, name):
         # the methods whose code is an extension's (see ubxsec.extension;
-        # their documentation is in profiles.pyi): cipher suites by IANA code
-        # (Table 26), the setting read back, whole configurations; op code 13
-        return extension("profiles_more" if name in [
-            "cipher_suite_iana", "add_cipher", "remove_cipher", "cipher_list", "ciphers", "apply",
-            "read_all"] else "session" if name in ["session_status", "session_type", "session_data"]
-            else None, self, name)
+        # their documentation is in profiles.pyi): the settings of KEYS
+        # without a method here (cipher suites by IANA code, the key
+        # password, PSK and pinning: ubxsec-profiles_more; op code 13:
+        # ubxsec-session), the cipher setting read back, whole configurations
+        ext = None
+        if name in KEYS:
+            ext = "session" if _OPS[KEYS.index(name)] == 13 else "profiles_more"
+        elif name in ["ciphers", "apply", "read_all"]:
+            ext = "profiles_more"
+        return extension(ext, self, name)
 
     # -- plumbing: the public surface of the extensions -------------------
     def send(self, cmd, secret=False, data=None):
@@ -140,10 +125,14 @@ class SecurityProfile:
     def exchange(self, cmd, secret=False, data=None):
         """Generator: cmd now (never batched); returns its answer lines. A
         refusal names what was refused (never a value: it may be secret)."""
+        # not named(): what was refused is worded only on a refusal (every
+        # setting would otherwise build and drop that text)
         at = self.at
-        return named(at.exchange(cmd, secret=secret) if data is None
-                     else at.exchange_data(cmd, data[0], data[1], secret=secret),
-                     self._what(cmd))
+        try:
+            return (yield from at.exchange(cmd, secret=secret) if data is None
+                    else at.exchange_data(cmd, data[0], data[1], secret=secret))
+        except AtError as exc:
+            raise refused(exc, self._what(cmd))
 
     def _what(self, cmd):
         """What cmd does, for a refusal: `profile 2 set tls_version (op 1)`."""
@@ -192,7 +181,9 @@ class SecurityProfile:
         n = _LIMS[i]
         if n == 2 and (value is True or value is False):
             value = int(value)
-        s = _arg(value, n, what)
+        # the checked value as a parameter: n >= 0 an int in range(n), else
+        # a str of at most -n chars, quoted
+        s = quoted(value, -n, what) if n < 0 else "%d" % check_int(value, range(n), what)
         if op == 4 or op == 10:
             # server_hostname, sni (checked as an AT string now): a hostname,
             # dot-separated labels of 1-63 letters, digits and '-', neither
@@ -258,30 +249,7 @@ class SecurityProfile:
 
     def cipher_suite(self, legacy):
         """Legacy suite number 0-33 (Table 26); 0 is the default list."""
-        return self.put(2, _arg(legacy, 34, "cipher_suite"))
-
-    def key_password(self, password):
-        """Password of the client private key (write-only)."""
-        return self.put(7, quoted(password, 128, "key_password"), True)
-
-    def psk(self, key, hex=False):
-        """Pre-shared key (write-only): ASCII up to 64 chars, or hex=True
-        up to 128 hex digits."""
-        return self.put(8, _key_text(key, hex, 64, "psk"), True)
-
-    def psk_identity(self, identity=None, hex=False):
-        """PSK identity: ASCII up to 128 chars, or hex=True up to 256 hex
-        digits. Reads back (text, hex)."""
-        if identity is not None:
-            return self.put(9, _key_text(identity, hex, 128, "psk_identity"), True)
-        return self.at.run(self.reader("psk_identity"))
-
-    def pinning(self, name=None, level=0):
-        """Server certificate pinning: internal name and level 0-2; reads
-        back (name, level)."""
-        if name is not None:
-            return self.put(12, quoted(name, 200, "pinning") + "," + _arg(level, 3, "level"))
-        return self.at.run(self.reader("pinning"))
+        return self.put(2, "%d" % check_int(legacy, range(34), "cipher_suite"))
 
 
 # The settings table, one column per name, one row per setting:

@@ -2,8 +2,9 @@
 loaded on the first call of its methods there (SecurityProfile.__getattr__,
 ubxsec.extension()): op code 2 by IANA code, one
 suite (form 99) or a list of suites (form 100) checked against the spec's
-Table 26, the setting read back; and whole configurations, apply() and
-read_all(). A profile set by name and level (and the legacy cipher_suite())
+Table 26, the setting read back; whole configurations, apply() and
+read_all(); the key password, PSK, PSK identity and pinning (op codes 7, 8,
+9, 12). A profile set by name and level (and the legacy cipher_suite())
 needs none of it.
 
 Only the public surface of ubxsec.profiles is used (see its docstring); as
@@ -11,6 +12,7 @@ there, what talks to the module returns p.at.run() of a generator.
 """
 
 from .errors import ProtocolError
+from .params import check_int, quoted
 from .profiles import HEX, IANA, KEYS, LEGACY, LIST, fits, only
 
 # The IANA cipher suite codes of the spec's Table 26 (op code 2), kept as the
@@ -144,6 +146,47 @@ def ciphers(p):
     """SecurityProfile.ciphers(): ("legacy", n), ("iana", code) or
     ("list", [code, ...])."""
     return p.at.run(p.read_op(2, _cipher))
+
+
+def key_password(p, password):
+    """SecurityProfile.key_password(): the client private key's password
+    (op code 7, write-only, sent as a secret)."""
+    return p.put(7, quoted(password, 128, "key_password"), True)
+
+
+def psk(p, key, hex=False):
+    """SecurityProfile.psk(): the pre-shared key (op code 8, write-only):
+    ASCII up to 64 chars, or hex=True up to 128 hex digits."""
+    return p.put(8, _key_text(key, hex, 64, "psk"), True)
+
+
+def psk_identity(p, identity=None, hex=False):
+    """SecurityProfile.psk_identity(): ASCII up to 128 chars, or hex=True up
+    to 256 hex digits (op code 9); reads back (text, hex)."""
+    if identity is not None:
+        return p.put(9, _key_text(identity, hex, 128, "psk_identity"), True)
+    return p.at.run(p.reader("psk_identity"))
+
+
+def pinning(p, name=None, level=0):
+    """SecurityProfile.pinning(): server certificate pinning, internal name
+    and level 0-2 (op code 12); reads back (name, level)."""
+    if name is not None:
+        return p.put(12, quoted(name, 200, "pinning") + ",%d" % check_int(level, range(3), "level"))
+    return p.at.run(p.reader("pinning"))
+
+
+def _key_text(value, hex, n, what):
+    """A PSK or PSK identity as parameters: ASCII text (no type field, so
+    modules without one accept it) or hex text (type 1, twice as long)."""
+    if hex is not True and hex is not False:
+        raise ValueError("hex: a bool")
+    s = quoted(value, n << hex, what)
+    if hex:
+        if len(value) & 1 or not only(value, HEX):
+            raise ValueError(what + ": not hex")
+        s += ",1"
+    return s
 
 
 def configure(p, config, reset=False):
